@@ -1,0 +1,3 @@
+import XCTest
+@testable import MnemoEngine
+final class MnemoEnginePlaceholderTests: XCTestCase { func testModuleLoads() {} }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import MnemoFormats
+final class MnemoFormatsPlaceholderTests: XCTestCase { func testModuleLoads() {} }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import MnemoMemory
+final class MnemoMemoryPlaceholderTests: XCTestCase { func testModuleLoads() {} }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import MnemoModels
+final class MnemoModelsPlaceholderTests: XCTestCase { func testModuleLoads() {} }

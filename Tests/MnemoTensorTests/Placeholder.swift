@@ -1,0 +1,3 @@
+import XCTest
+@testable import MnemoTensor
+final class MnemoTensorPlaceholderTests: XCTestCase { func testModuleLoads() {} }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import MnemoTokenizers
+final class MnemoTokenizersPlaceholderTests: XCTestCase { func testModuleLoads() {} }
