@@ -1,7 +1,8 @@
 // Vectorised exp for softmax and SiLU: Cephes expf's range reduction and degree-5 polynomial
 // (S. L. Moshier, Cephes Mathematical Library, expf.c), eight lanes at a time with AVX2+FMA.
-// Inputs are clamped to [-88.376, 88.376]: exp(-inf) gives 0 (below ~2^-126 the result flushes
-// to 0 instead of a subnormal), exp(+large) gives ~2.4e38 rather than infinity.
+// Inputs are clamped to [-88.376, 88.02]: exp(-inf) gives 0 (below ~2^-126 the result flushes
+// to 0 instead of a subnormal); x > 88.02 saturates at exp(88.02) ~ 1.6e38 (the upper clamp keeps
+// n <= 127 so 2^n is a finite exponent; f32 exp overflows at 88.72 anyway).
 // Accuracy: relative error < 4 unit roundoffs (2^-24) over [-87, 88] (tested; measured max
 // 1.97u, libm expf 0.99u).
 #include "internal.h"
@@ -9,7 +10,7 @@
 #if MNEMO_X86
 
 MNEMO_AVX2 static inline __m256 exp8(__m256 x) {
-    const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);
+    const __m256 hi = _mm256_set1_ps(88.02f), lo = _mm256_set1_ps(-88.3762626647949f);
     x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
     // n = round(x / ln 2); r = x - n ln 2 with ln 2 split in two for an exact first product.
     __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));

@@ -35,7 +35,7 @@ public enum Kernels {
     }
 
     /// `out[i] = exp(x[i])`. AVX2 path: Cephes-style polynomial (relative error < 4·2⁻²⁴ for
-    /// x in [-87, 88]; results under ~1.2e-38 flush to 0, x > 88.37 saturates at ~2.4e38);
+    /// x in [-87, 88]; results under ~1.2e-38 flush to 0, x > 88.02 saturates at ~1.6e38);
     /// portable path: libm `expf`. `out` may alias `x`.
     /// - Complexity: O(n).
     public static func exp(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int) {

@@ -76,8 +76,9 @@ final class KernelsTests: XCTestCase {
                 XCTAssertLessThan(worst, 4, "max relative error \(worst) u, scalar=\(scalar)")
             }
         }
-        var ends: [Float] = [-.infinity, -200, 0, 1]
-        Kernels.exp(ends, into: &ends, count: 4)
+        var ends: [Float] = [-.infinity, -200, 0, 1, 88.5]
+        Kernels.exp(ends, into: &ends, count: 5)
+        XCTAssertTrue(ends[4].isFinite && ends[4] > 1.5e38, "large inputs saturate: \(ends[4])")
         XCTAssertEqual(ends[0], 0)
         XCTAssertEqual(ends[1], 0)
         XCTAssertEqual(ends[2], 1)
