@@ -1,6 +1,8 @@
+import Foundation
+
 /// Why a llama2.c checkpoint was rejected. Each description is one line naming the file and the
 /// offending header field or size, and what was expected.
-public enum Llama2cError: Error, CustomStringConvertible, Equatable {
+public enum Llama2cError: Error, CustomStringConvertible, LocalizedError, Equatable {
     case truncated(file: String, ByteReaderOverrun)
     case invalidHeader(file: String, field: String, value: Int, expected: String)
     case unsupportedVersion(file: String, version: Int)
@@ -22,4 +24,6 @@ public enum Llama2cError: Error, CustomStringConvertible, Equatable {
             return "\(file): no tensor named '\(name)'"
         }
     }
+
+    public var errorDescription: String? { description }
 }
