@@ -15,6 +15,10 @@
    Results in goldens/llama2c.json for Fixtures/models/stories260K/tok512.bin (vocab 512) and
    Fixtures/tokenizers/llama2/tokenizer.bin (vocab 32000).
 
+3. Pre-tokenizer splits: HF `tokenizers.pre_tokenizers.Split(Regex(p), "isolated")` (Oniguruma) for the
+   GPT-2, Llama 3 and Qwen2 patterns over the llama.cpp vocab inputs, the 83 multilingual inputs and a
+   few edge cases, as byte ranges, in goldens/pretokenizer_splits.json.
+
 Rerun (from the repository root):
     /work/venv/bin/python Fixtures/scripts/make_tokenizer_goldens.py --llama2c /work/ref/llama2.c
 (needs the `tokenizers` package and a llama2.c checkout containing run.c; nothing else.)
@@ -121,10 +125,50 @@ def llama2c(ref):
         json.dump(cases, f, indent=1, ensure_ascii=False)
 
 
+PATTERNS = {
+    "gpt2": r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
+    "llama3": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+    "qwen2": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+}
+
+EDGE_CASES = [
+    "", " ", "  ", "\n", " \n\n ", "a  b", "a \t\nb", "It's I'M we'Re they'LL 'd 'x", "x'sy", "?'s", "  !!\r\n\r\nabc",
+    "1234567 12 1", "\u00a0nbsp\u2003em\u3000ideo", "tab\t\tend\t", "mixed123abc456", "...\n\n\n", "\r\r\n x",
+    "\U0001F999\U0001F468\u200d\U0001F469 e\u0301 \u0663\u0664 \u2167 \u00bd", "end with spaces   ",
+]
+
+
+def splits():
+    from tokenizers import Regex, pre_tokenizers
+    with open(os.path.join(FIX, "tokenizers", "llama.cpp-vocab", "ggml-vocab-gpt-2.gguf.inp"), "rb") as f:
+        texts = f.read().decode("utf-8").split("\n__ggml_vocab_test__\n")
+    with open(os.path.join(FIX, "tokenizers", "swift-transformers-tests", "multilingual_inputs.json")) as f:
+        texts += [e["text"] for e in json.load(f)]
+    texts += EDGE_CASES
+    result = {"tokenizers_version": tokenizers.__version__, "patterns": PATTERNS, "cases": []}
+    for text in texts:
+        entry = {"text": text}
+        for name, pattern in PATTERNS.items():
+            pre = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
+            # offsets are in characters; convert to UTF-8 byte offsets
+            char_to_byte = [0]
+            for ch in text:
+                char_to_byte.append(char_to_byte[-1] + len(ch.encode("utf-8")))
+            entry[name] = [[char_to_byte[a], char_to_byte[b]] for _, (a, b) in pre.pre_tokenize_str(text)]
+        result["cases"].append(entry)
+    with open(os.path.join(OUT, "pretokenizer_splits.json"), "w") as f:
+        json.dump(result, f, ensure_ascii=False)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--llama2c", default="/work/ref/llama2.c", help="llama2.c checkout holding run.c")
+    ap.add_argument("--only", choices=["novels", "llama2c", "splits"], help="regenerate one group only")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
-    novels()
-    llama2c(args.llama2c)
+    if args.only in (None, "novels"):
+        novels()
+    if args.only in (None, "llama2c"):
+        llama2c(args.llama2c)
+    if args.only in (None, "splits"):
+        splits()
