@@ -63,10 +63,9 @@ indirect enum TokenDecoder: Sendable {
         case let .strip(content, start, stop):
             return tokens.map { Self.strip($0, content, start, stop) }
         case let .metaspace(replacement, prependFirst):
+            // HF decoders/metaspace.rs: in the first token every replacement is dropped (not turned into ' ').
             return tokens.enumerated().map { i, t in
-                let r = replaceAll(t, replacement, [UInt8(ascii: " ")])
-                if i == 0 && prependFirst && r.first == UInt8(ascii: " ") { return Array(r.dropFirst()) }
-                return r
+                replaceAll(t, replacement, i == 0 && prependFirst ? [] : [UInt8(ascii: " ")])
             }
         case .sequence(let items):
             var t = tokens
