@@ -78,3 +78,27 @@ final class LoadingTests: XCTestCase {
         }
     }
 }
+
+/// Decoding cut characters as HF `tokenizers` 0.23.3 does (values checked with its Python API):
+/// byte-fallback runs that are not valid UTF-8 give one U+FFFD per byte token; byte-level gives one per
+/// maximal invalid subsequence.
+final class InvalidUTF8DecodeTests: XCTestCase {
+    func testCutCharacters() throws {
+        let llama = try Fixtures.llama2
+        XCTAssertEqual(llama.decode([233, 154]), "\u{FFFD}\u{FFFD}")
+        XCTAssertEqual(llama.decode([15043, 233, 154, 3186]), "Hello\u{FFFD}\u{FFFD} world")
+        XCTAssertEqual(llama.decode([15043, 233, 3186, 154]), "Hello\u{FFFD} world\u{FFFD}")
+        let gpt2 = try Fixtures.gpt2
+        XCTAssertEqual(gpt2.decode([33768]), "\u{FFFD}")
+        XCTAssertEqual(gpt2.decode([15496, 33768, 995]), "Hello\u{FFFD} world")
+        // Streaming holds the cut character back instead.
+        var stream = llama.makeStreamingDecoder()
+        XCTAssertEqual(stream.append(15043), "Hello")
+        XCTAssertEqual(stream.append(233), "")
+        XCTAssertEqual(stream.append(154), "")
+        XCTAssertEqual(llama.tokenString(168), "<0xA5>")
+        XCTAssertEqual(stream.append(168), "\u{65E5}")   // E6 97 A5
+        XCTAssertEqual(stream.append(233), "")
+        XCTAssertEqual(stream.append(3186), "\u{FFFD} world")   // a cut character followed by text is invalid
+    }
+}
