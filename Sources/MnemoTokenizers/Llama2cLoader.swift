@@ -52,7 +52,7 @@ extension Tokenizer {
             throw TokenizerError.invalidValue(file: file, key: "token count", found: "\(vocab.count)",
                                               expected: "at least 259 (<unk>, <s>, </s> and 256 byte tokens)")
         }
-        var lookup: [[UInt8]: Int32] = [:]
+        var lookup: ByteMap = ByteMap()
         for (i, v) in vocab.enumerated().reversed() { lookup[v] = Int32(i) }
         let spaceAfterCharacter = vocab.contains { piece in
             piece.indices.dropFirst().contains { piece[$0] == 0x20 && piece[$0 - 1] != 0x20 }

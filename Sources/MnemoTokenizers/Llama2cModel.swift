@@ -7,7 +7,7 @@
 struct Llama2cModel: Sendable {
     let vocab: [[UInt8]]
     let scores: [Float]
-    let lookup: [[UInt8]: Int32]
+    let lookup: ByteMap
     let maxTokenLength: Int
     /// No piece has a space after another character, so the text can be cut before every space that
     /// follows a non-space without changing the result (checked at load); words are then cached.
