@@ -89,10 +89,12 @@ extension Tokenizer {
             guard let merges = mergesValue.stringArray else {
                 throw TokenizerError.invalidValue(file: file, key: key("merges"), found: "a non-string-array value", expected: "an array of strings")
             }
+            // Files older than the `pre` key (llama.cpp 2024-04) are read with the GPT-2 pattern. llama.cpp's
+            // "default" BPE pre-tokenizer uses different patterns and is not supported.
             let preName = meta[key("pre")]?.stringValue ?? "gpt-2"
             let splitter: RegexSplitter
             switch preName {
-            case "gpt-2", "default": splitter = .gpt2
+            case "gpt-2": splitter = .gpt2
             case "llama-bpe", "llama3", "llama-v3": splitter = .llama3
             case "qwen2": splitter = .qwen2
             default:
