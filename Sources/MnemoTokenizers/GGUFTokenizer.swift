@@ -49,7 +49,7 @@ extension Tokenizer {
         let pieces = tokens.map { Array($0.utf8) }
         // Control (3), user-defined (4) and unknown (2) tokens are split out of the text first.
         let specials = (0..<n).filter { types[$0] == 3 || types[$0] == 4 || types[$0] == 2 }
-            .map { (bytes: pieces[$0], id: $0, lstrip: false, rstrip: false) }
+            .map { AddedTokenPattern(bytes: pieces[$0], id: $0) }
         var special = [Bool](repeating: false, count: n)
         for i in 0..<n where types[i] == 3 { special[i] = true }
         var chatTemplate: String? = nil
