@@ -95,6 +95,30 @@ extension VectorIndex {
         try searchResults(queries, k: k).hits
     }
 
+    /// Adds one array per vector, each checked against `dimension`.
+    /// - Throws: `.dimensionMismatch` naming the first bad row, then as `add(_:ids:)`.
+    public func add(rows: [[Float]], ids: [Int64]) throws {
+        try add(try flatten(rows, what: "vectors"), ids: ids)
+    }
+
+    /// Searches one array per query, each checked against `dimension`.
+    /// - Throws: `.dimensionMismatch` naming the first bad row, then as `searchResults(_:k:)`.
+    public func search(rows: [[Float]], k: Int) throws -> [[SearchHit]] {
+        try search(try flatten(rows, what: "queries"), k: k)
+    }
+
+    func flatten(_ rows: [[Float]], what: String) throws -> [Float] {
+        var flat: [Float] = []
+        flat.reserveCapacity(rows.count * dimension)
+        for (i, row) in rows.enumerated() {
+            guard row.count == dimension else {
+                throw VectorIndexError.dimensionMismatch(what: "\(what)[\(i)]", expected: dimension, found: row.count)
+            }
+            flat.append(contentsOf: row)
+        }
+        return flat
+    }
+
     /// Number of whole vectors in `floats`, or a `.vectorCountMismatch` error naming `what`.
     func vectorCount(_ floats: [Float], what: String) throws -> Int {
         guard floats.count % dimension == 0 else {

@@ -57,7 +57,7 @@ public struct VectorStoreConfiguration: Sendable, Codable, Equatable {
         guard shardCount <= capacity else {
             throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "shard count must not exceed capacity")
         }
-        guard dimension > 0 else { throw VectorIndexError.dimensionMismatch(what: "key dimension", expected: 1, found: dimension) }
-        guard valueDimension >= 0 else { throw VectorIndexError.dimensionMismatch(what: "value dimension", expected: 0, found: valueDimension) }
+        guard dimension > 0 else { throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "key dimension must be at least 1, found \(dimension)") }
+        guard valueDimension >= 0 else { throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "value dimension must be at least 0, found \(valueDimension)") }
     }
 }
