@@ -28,7 +28,7 @@ extension LanguageModel {
         }
         let H = c.hiddenSize, qW = c.queryWidth, kvW = c.kvWidth, I = c.intermediateSize
         cache.reserve(end)
-        cache.rope?.prepare(positionEnd: end)
+        cache.rope?.prepare(positionStart: start, positionEnd: end)
         let s = cache.scratch
         let x = s.hidden.ensure(T * H)
         let xn = s.normed.ensure(T * H)

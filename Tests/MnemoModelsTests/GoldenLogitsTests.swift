@@ -115,6 +115,31 @@ final class GoldenLogitsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(checked, 6)
     }
 
+    struct DecodeGolden: Decodable { var tokens: [Int]; var logits: [[Float]] }
+
+    /// Dynamic NTK while decoding past `max_position_embeddings` with a cache: every step's logits
+    /// equal transformers' (`Fixtures/models/decode/llama-dynamic.json`, made by
+    /// `Fixtures/scripts/models_dynamic_decode_golden.py`), which differ from a one-shot prefill.
+    func testDynamicNTKDecodeMatchesTransformersWithCache() throws {
+        let g = try JSONDecoder().decode(DecodeGolden.self, from: Data(contentsOf: fixtureURL("models/decode/llama-dynamic.json")))
+        let model = try LanguageModel.load(from: fixtureURL("models/llama-dynamic"))
+        XCTAssertEqual(model.config.rope?.scaling, .dynamic(factor: 2, maxPositions: 16))
+        let cache = model.makeCache()
+        var worst: Float = -.infinity, maxAbs: Float = 0
+        for (i, t) in g.tokens.enumerated() {
+            let logits = try model.forward([t], cache: cache, allLogits: false)
+            let (e, m) = compare(logits, g.logits[i], atol: 1e-4, rtol: 1e-4)
+            worst = max(worst, e)
+            maxAbs = max(maxAbs, m)
+        }
+        XCTAssertLessThanOrEqual(worst, 0, "max |Δ| = \(maxAbs)")
+        let prefill = try model.forward(g.tokens, cache: model.makeCache(), allLogits: true)
+        let V = model.config.vocabularySize
+        XCTAssertGreaterThan(compare(Array(prefill.suffix(V)), g.logits[g.tokens.count - 1], atol: 1e-3, rtol: 0).worstExcess, 0,
+                             "prefill and cached decode differ under dynamic NTK, as in transformers")
+        print("golden llama-dynamic cached decode: max |Δ| = \(maxAbs) over \(g.tokens.count) steps")
+    }
+
     /// Greedy decoding with the KV cache reproduces transformers' `generate(do_sample=False)`.
     func testGreedyDecodeMatchesTransformers() throws {
         for name in Self.models {
