@@ -53,16 +53,32 @@ void mnemo_layer_norm(const float *x, const float *w, const float *b, float eps,
     }
 }
 
+void mnemo_exp(const float *x, float *out, size_t n) {
+#if MNEMO_X86
+    if (mnemo_use_avx2()) { mnemo_exp_shifted_avx2(x, 0.0f, out, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) out[i] = expf(x[i]);
+}
+
 void mnemo_softmax(float *x, size_t n) {
     float mx = -INFINITY;
     for (size_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
     double sum = 0;
+#if MNEMO_X86
+    if (mnemo_use_avx2()) {
+        mnemo_exp_shifted_avx2(x, mx, x, n);
+        for (size_t i = 0; i < n; i++) sum += x[i];
+    } else
+#endif
     for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - mx); sum += x[i]; }
     float inv = (float)(1.0 / sum);
     for (size_t i = 0; i < n; i++) x[i] *= inv;
 }
 
 void mnemo_silu_mul(const float *gate, const float *up, float *out, size_t n) {
+#if MNEMO_X86
+    if (mnemo_use_avx2()) { mnemo_silu_mul_avx2(gate, up, out, n); return; }
+#endif
     for (size_t i = 0; i < n; i++) {
         float g = gate[i];
         out[i] = g / (1.0f + expf(-g)) * up[i];
