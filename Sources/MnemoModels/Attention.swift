@@ -10,6 +10,15 @@ struct AttentionShape: Sendable {
     var kvWidth: Int { kvHeadCount * headDim }
     /// Query heads per kv head (grouped-query attention).
     var group: Int { headCount / kvHeadCount }
+    /// Sliding attention window (`nil` = full causal).
+    var window: Int? = nil
+
+    /// First key position a query at `position` may attend.
+    @inline(__always)
+    func firstKey(_ position: Int) -> Int {
+        guard let window else { return 0 }
+        return max(0, position - window + 1)
+    }
 }
 
 /// Causal scaled-dot-product attention over a KV cache (transformers `eager_attention_forward`,
@@ -55,7 +64,9 @@ enum Attention {
                 for r in 0..<rows {
                     let row = scores + r * width
                     let valid = start + t0 + r + 1
-                    Ops.softmax(row, count: valid)
+                    let lo = s.firstKey(valid - 1)
+                    Ops.softmax(row + lo, count: valid - lo)
+                    if lo > 0 { row.update(repeating: 0, count: lo) }
                     if valid < width { (row + valid).update(repeating: 0, count: width - valid) }
                 }
                 BLAS.sgemm(m: rows, n: D, k: width, a: scores, lda: width, b: values + kvh * D, ldb: kvW,
@@ -70,6 +81,7 @@ enum Attention {
                                into out: UnsafeMutablePointer<Float>) {
         let D = s.headDim, kvW = s.kvWidth, group = s.group
         let scale = 1 / Float(D).squareRoot()
+        let lo = s.firstKey(length - 1)
         let q = SendablePointer(UnsafeMutablePointer(mutating: query))
         let k = SendablePointer(UnsafeMutablePointer(mutating: keys))
         let v = SendablePointer(UnsafeMutablePointer(mutating: values))
@@ -78,11 +90,11 @@ enum Attention {
             let kvh = h / group
             let row = sc.pointer + h * length
             let qh = q.pointer + h * D
-            for j in 0..<length { row[j] = Ops.dot(qh, k.pointer + j * kvW + kvh * D, count: D) * scale }
-            Ops.softmax(row, count: length)
+            for j in lo..<length { row[j] = Ops.dot(qh, k.pointer + j * kvW + kvh * D, count: D) * scale }
+            Ops.softmax(row + lo, count: length - lo)
             let oh = o.pointer + h * D
             oh.update(repeating: 0, count: D)
-            for j in 0..<length { Ops.axpy(row[j], v.pointer + j * kvW + kvh * D, oh, count: D) }
+            for j in lo..<length { Ops.axpy(row[j], v.pointer + j * kvW + kvh * D, oh, count: D) }
         }
         let threads = min(Threading.threadCount, s.headCount)
         if threads > 1 && length * D * s.headCount >= 1 << 16 {

@@ -78,7 +78,8 @@ extension LanguageModel {
                     rope.rotate(keys + t * kvW, heads: c.kvHeadCount, headDim: c.headDim, position: start + t)
                 }
             }
-            let shape = AttentionShape(headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim)
+            let shape = AttentionShape(headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
+                                       window: c.slidingWindow)
             Attention.causal(shape, query: q, keys: cache.keys[l], values: cache.values[l], start: start, count: T,
                              scratch: s.scores, into: attn)
             w.output.matmul(attn, count: T, into: proj)

@@ -36,6 +36,13 @@ public final class LanguageModel: @unchecked Sendable {
         summary = ModelSummary(format: format, config: config, parameterCount: parameters, tensorTypes: types)
     }
 
+    /// The same weights under a modified configuration (tests: e.g. a different sliding window).
+    func replacingConfig(_ newConfig: ModelConfig) -> LanguageModel {
+        let copy = LanguageModel(config: newConfig, url: url, weights: weights, source: source,
+                                 format: summary.format, bound: [])
+        return copy
+    }
+
     /// Number of weights (tied matrices counted once).
     public var parameterCount: Int { summary.parameterCount }
 

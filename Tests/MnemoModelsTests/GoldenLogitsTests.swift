@@ -142,6 +142,38 @@ final class GoldenLogitsTests: XCTestCase {
         print("golden llama-dynamic cached decode: max |Δ| = \(maxAbs) over \(g.tokens.count) steps")
     }
 
+    struct WindowGolden: Decodable {
+        var sliding_window: Int
+        var prompts: [[Int]]
+        var prefill: [[[Float]]]
+        var decode_tokens: [Int]
+        var decode: [[Float]]
+    }
+
+    /// Mistral sliding-window attention (window 6 on the mistral fixture's weights) vs transformers,
+    /// one-shot and token by token (`Fixtures/models/decode/mistral-window6.json`, made by
+    /// `Fixtures/scripts/models_sliding_window_golden.py`).
+    func testMistralSlidingWindowMatchesTransformers() throws {
+        let g = try JSONDecoder().decode(WindowGolden.self, from: Data(contentsOf: fixtureURL("models/decode/mistral-window6.json")))
+        let full = try LanguageModel.load(from: fixtureURL("models/mistral"))
+        XCTAssertEqual(full.config.slidingWindow, 4096)
+        var config = full.config
+        config.slidingWindow = g.sliding_window
+        let model = full.replacingConfig(config)
+        let s = try check(model, Golden(model: "mistral-window", prompts: g.prompts, logits: g.prefill, greedy_prompt: 0, greedy: []),
+                          atol: 1e-4, rtol: 1e-4)
+        XCTAssertLessThanOrEqual(s.worstExcess, 0, "prefill max |Δ| = \(s.maxAbs)")
+        let cache = model.makeCache()
+        var worst: Float = -.infinity, maxAbs: Float = 0
+        for (i, t) in g.decode_tokens.enumerated() {
+            let (e, m) = compare(try model.forward([t], cache: cache, allLogits: false), g.decode[i], atol: 1e-4, rtol: 1e-4)
+            worst = max(worst, e)
+            maxAbs = max(maxAbs, m)
+        }
+        XCTAssertLessThanOrEqual(worst, 0, "decode max |Δ| = \(maxAbs)")
+        print("golden mistral window \(g.sliding_window): prefill max |Δ| = \(s.maxAbs), decode max |Δ| = \(maxAbs)")
+    }
+
     /// Greedy decoding with the KV cache reproduces transformers' `generate(do_sample=False)`.
     func testGreedyDecodeMatchesTransformers() throws {
         for name in Self.models {
