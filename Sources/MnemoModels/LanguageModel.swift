@@ -46,9 +46,15 @@ public final class LanguageModel: @unchecked Sendable {
     /// Number of weights (tied matrices counted once).
     public var parameterCount: Int { summary.parameterCount }
 
-    /// A fresh, empty cache for this model.
+    /// A fresh, empty cache for this model (grows geometrically as positions are added).
     public func makeCache() -> KVCache {
         KVCache(layerCount: config.layerCount, kvWidth: config.kvWidth, rope: config.rope)
+    }
+
+    /// A fresh cache with room for `capacity` positions allocated up front (e.g. `config.contextLength`).
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layerCount: config.layerCount, kvWidth: config.kvWidth, rope: config.rope,
+                initialCapacity: max(1, capacity))
     }
 
     /// Loads a model: a Hugging Face folder (`config.json` + `model.safetensors` or a sharded

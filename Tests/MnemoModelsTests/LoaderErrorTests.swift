@@ -123,4 +123,32 @@ final class LoaderErrorTests: XCTestCase {
         XCTAssertTrue(text.contains("model.layers.1.mlp.down_proj.weight: expected [64, 96], found [64, 128]"), text)
         XCTAssertFalse(text.contains("\n"))
     }
+
+    /// A truncated `model.safetensors` in an HF folder: every cut throws the reader's typed error.
+    func testTruncatedSafetensorsThrows() throws {
+        let source = fixtureURL("models/qwen2")
+        let data = try Data(contentsOf: source.appendingPathComponent("model.safetensors"))
+        let dir = try temporaryFolder()
+        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
+        let weights = dir.appendingPathComponent("model.safetensors")
+        for cut in [0, 7, 8, 100, 1000, data.count / 3, data.count - 4, data.count - 1] {
+            try data.prefix(cut).write(to: weights)
+            XCTAssertThrowsError(try LanguageModel.load(from: dir), "cut at \(cut)") { error in
+                XCTAssertTrue(error is SafetensorsError, "cut at \(cut): \(type(of: error))")
+                XCTAssertFalse("\(error)".contains("\n"))
+            }
+        }
+        try data.write(to: weights)
+        XCTAssertNoThrow(try LanguageModel.load(from: dir))
+    }
+
+    func testPreallocatedCacheMatchesGrowingCache() throws {
+        let model = try LanguageModel.load(from: fixtureURL("models/llama-gqa/model-f32.gguf"))
+        let big = model.makeCache(capacity: model.config.contextLength)
+        XCTAssertEqual(big.capacity, model.config.contextLength)
+        let tokens = [1, 5, 9, 200, 17, 44]
+        let a = try model.forward(tokens, cache: big, allLogits: true)
+        let b = try model.forward(tokens, cache: model.makeCache(), allLogits: true)
+        XCTAssertEqual(a, b)
+    }
 }
