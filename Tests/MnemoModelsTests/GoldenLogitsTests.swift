@@ -117,6 +117,18 @@ final class GoldenLogitsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(checked, 7)
     }
 
+    /// BF16 safetensors (weights read in place as bfloat16) vs transformers on the same bf16 weights
+    /// (`Fixtures/models/bf16/`, made by `Fixtures/scripts/models_bf16_golden.py`).
+    func testBF16SafetensorsMatchesTransformers() throws {
+        let folder = fixtureURL("models/bf16/llama-tied-bf16")
+        let g = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: folder.appendingPathComponent("golden.json")))
+        let model = try LanguageModel.load(from: folder)
+        XCTAssertEqual(model.summary.tensorTypes.keys.sorted(), ["BF16"])
+        let s = try check(model, g, atol: 1e-4, rtol: 1e-4)
+        XCTAssertLessThanOrEqual(s.worstExcess, 0, "max |Δ| = \(s.maxAbs)")
+        print("golden llama-tied bf16 safetensors: max |Δ| = \(s.maxAbs)")
+    }
+
     struct DecodeGolden: Decodable { var tokens: [Int]; var logits: [[Float]] }
 
     /// Dynamic NTK while decoding past `max_position_embeddings` with a cache: every step's logits
