@@ -57,4 +57,16 @@ MNEMO_AVX2 void mnemo_silu_mul_avx2(const float *gate, const float *up, float *o
         out[i] = gate[i] / (1.0f + em) * up[i];
     }
 }
+/// max_i x[i] (n >= 1; NaNs are ignored unless all are NaN, like the scalar loop's comparisons).
+MNEMO_AVX2 float mnemo_max_avx2(const float *x, size_t n) {
+    __m256 m = _mm256_set1_ps(-INFINITY);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) m = _mm256_max_ps(_mm256_loadu_ps(x + i), m);   // NaN in x: keeps m
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    float mx = _mm_cvtss_f32(h);
+    for (; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    return mx;
+}
 #endif

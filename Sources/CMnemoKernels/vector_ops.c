@@ -62,15 +62,26 @@ void mnemo_exp(const float *x, float *out, size_t n) {
 
 void mnemo_softmax(float *x, size_t n) {
     float mx = -INFINITY;
-    for (size_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-    double sum = 0;
 #if MNEMO_X86
-    if (mnemo_use_avx2()) {
-        mnemo_exp_shifted_avx2(x, mx, x, n);
-        for (size_t i = 0; i < n; i++) sum += x[i];
-    } else
+    int simd = mnemo_use_avx2();
+#else
+    int simd = 0;
 #endif
-    for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - mx); sum += x[i]; }
+    if (simd) {
+#if MNEMO_X86
+        mx = mnemo_max_avx2(x, n);
+        mnemo_exp_shifted_avx2(x, mx, x, n);
+#endif
+    } else {
+        for (size_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+        for (size_t i = 0; i < n; i++) x[i] = expf(x[i] - mx);
+    }
+    // Sum in double, four independent chains.
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }
+    for (; i < n; i++) s0 += x[i];
+    double sum = (s0 + s1) + (s2 + s3);
     float inv = (float)(1.0 / sum);
     for (size_t i = 0; i < n; i++) x[i] *= inv;
 }
