@@ -129,6 +129,24 @@ final class GoldenLogitsTests: XCTestCase {
         print("golden llama-tied bf16 safetensors: max |Δ| = \(s.maxAbs)")
     }
 
+    struct LlamaCppLogits: Decodable { var prompts: [[Int]]; var logits: [[[Float]]] }
+
+    /// llama-gqa GGUF vs llama.cpp's own logits (`llamacpp-logits-*.json`, see
+    /// `Fixtures/scripts/llamacpp_logits.md`): F32 to 1e-4; F16/Q8_0, where llama.cpp also rounds
+    /// activations (to f16 / q8_0) and Mnemo does not, the same top-1 on ≥ 90% of positions.
+    func testGGUFMatchesLlamaCpp() throws {
+        for kind in ["f32", "f16", "q8_0"] {
+            let g = try JSONDecoder().decode(LlamaCppLogits.self, from: Data(contentsOf: fixtureURL("models/llama-gqa/llamacpp-logits-\(kind).json")))
+            let model = try LanguageModel.load(from: fixtureURL("models/llama-gqa/model-\(kind).gguf"))
+            let tol: Float = kind == "f32" ? 1e-4 : .infinity
+            let s = try check(model, Golden(model: "llama-gqa", prompts: g.prompts, logits: g.logits, greedy_prompt: 0, greedy: []),
+                              atol: tol, rtol: 1e-4)
+            XCTAssertLessThanOrEqual(s.worstExcess, 0, "\(kind): max |Δ| = \(s.maxAbs)")
+            XCTAssertGreaterThanOrEqual(Double(s.top1Agree), 0.9 * Double(s.positions), kind)
+            print("llama.cpp llama-gqa \(kind): max |Δ| = \(s.maxAbs), top-1 \(s.top1Agree)/\(s.positions)")
+        }
+    }
+
     struct DecodeGolden: Decodable { var tokens: [Int]; var logits: [[Float]] }
 
     /// Dynamic NTK while decoding past `max_position_embeddings` with a cache: every step's logits
