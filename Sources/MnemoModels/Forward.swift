@@ -12,11 +12,17 @@ extension LanguageModel {
     ///   - cache: a cache made by this model's `makeCache()`.
     ///   - allLogits: `true` returns `tokens.count * vocab` floats (row t = logits after token t);
     ///     `false` returns `vocab` floats for the last token.
-    /// - Throws: `ModelError.tokenOutOfRange`, `.positionOutOfRange` (GPT-2 past its learned positions).
+    /// - Returns: logits; empty when `tokens` is empty (the cache is unchanged).
+    /// - Throws: `ModelError.tokenOutOfRange`, `.positionOutOfRange` (GPT-2 past its learned
+    ///   positions), `.cacheMismatch`. Nothing is appended to `cache` when it throws.
     /// - Complexity: O(T × parameters + T × (cache.count + T) × layers × hidden).
     public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool) throws -> [Float] {
         let c = config
         let T = tokens.count
+        guard cache.layerCount == c.layerCount, cache.kvWidth == c.kvWidth else {
+            throw ModelError.cacheMismatch(cacheLayers: cache.layerCount, cacheWidth: cache.kvWidth,
+                                           modelLayers: c.layerCount, modelWidth: c.kvWidth)
+        }
         guard T > 0 else { return [] }
         for t in tokens where t < 0 || t >= c.vocabularySize {
             throw ModelError.tokenOutOfRange(token: t, vocabularySize: c.vocabularySize)

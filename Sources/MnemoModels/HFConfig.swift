@@ -114,7 +114,8 @@ public struct HFConfig: Codable, Sendable, Equatable {
     /// Converts a JSON decoding failure into a one-line `ModelError` naming the key and its value.
     static func mapDecodingError(_ error: DecodingError, data: Data, file: String) -> ModelError {
         func describe(_ path: [CodingKey]) -> (String, String) {
-            let key = path.map(\.stringValue).joined(separator: ".")
+            let joined = path.map(\.stringValue).joined(separator: ".")
+            let key = joined.isEmpty ? "(document)" : joined
             var node: Any? = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
             for k in path { node = (node as? [String: Any])?[k.stringValue] }
             let value: String

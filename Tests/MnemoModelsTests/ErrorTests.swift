@@ -80,6 +80,9 @@ final class ErrorTests: XCTestCase {
         assertThrows("config.json: invalid value for \"(document)\": not valid JSON, expected a JSON object") {
             _ = try config("{\"model_type\": ")
         }
+        assertThrows("config.json: invalid value for \"(document)\": [], expected Dictionary<String, Any>") {
+            _ = try config("[]")
+        }
     }
 
     func testMissingUnexpectedAndMisshapedTensorsAreAllReported() throws {
@@ -111,6 +114,12 @@ final class ErrorTests: XCTestCase {
         assertThrows("token id 37 is out of range 0..<37") { _ = try model.forward([1, 37], cache: cache, allLogits: false) }
         assertThrows("token id -1 is out of range 0..<37") { _ = try model.forward([-1], cache: cache, allLogits: false) }
         XCTAssertEqual(cache.count, 0, "a rejected call leaves the cache untouched")
+        XCTAssertEqual(try model.forward([], cache: cache, allLogits: true), [])
+        let other = TinyModels.llamaConfig(heads: 4, kvHeads: 4)
+        let wide = try LanguageModel.make(config: other, source: TinyModels.llamaSource(other), naming: .huggingFace(gpt2Prefix: ""), url: URL(fileURLWithPath: "/w"))
+        assertThrows("KV cache has 2 layers x 16 wide, model needs 2 x 32: use model.makeCache()") {
+            _ = try wide.forward([1], cache: cache, allLogits: false)
+        }
         let g = TinyModels.gpt2Config()
         let gpt2 = try LanguageModel.make(config: g, source: TinyModels.gpt2Source(g), naming: .huggingFace(gpt2Prefix: "transformer."), url: URL(fileURLWithPath: "/g"))
         assertThrows("position 32 is beyond the model's 32 learned positions") {
