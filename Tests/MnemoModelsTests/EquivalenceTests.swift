@@ -105,5 +105,10 @@ final class EquivalenceTests: XCTestCase {
         XCTAssertEqual(cache.count, 0)
         let again = try model.forward(long, cache: cache, allLogits: false)
         XCTAssertLessThanOrEqual(compare(again, first, atol: 1e-6, rtol: 1e-6).worstExcess, 0)
+        // Truncating and re-running the tail gives the same last logits.
+        cache.truncate(to: 30)
+        XCTAssertEqual(cache.count, 30)
+        let tail = try model.forward(Array(long[30...]), cache: cache, allLogits: false)
+        XCTAssertLessThanOrEqual(compare(tail, first, atol: 1e-5, rtol: 1e-5).worstExcess, 0)
     }
 }
