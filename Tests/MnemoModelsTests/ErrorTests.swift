@@ -53,6 +53,19 @@ final class ErrorTests: XCTestCase {
         }
     }
 
+    /// `generation_config.json` bos/eos (int or list) take precedence over config.json's.
+    func testGenerationConfigOverridesTokenIDs() throws {
+        let hf = try HFConfig.decode(Data(llamaJSON.replacingOccurrences(of: "\"rms_norm_eps\"", with: "\"eos_token_id\": 2, \"bos_token_id\": 1, \"rms_norm_eps\"").utf8), file: "c")
+        XCTAssertEqual(try hf.modelConfig(file: "c").eosTokenIDs, [2])
+        let generation = try HFGenerationConfig.decode(Data("{\"bos_token_id\": 5, \"eos_token_id\": [7, 9]}".utf8), file: "g")
+        let c = try hf.modelConfig(file: "c", generation: generation)
+        XCTAssertEqual(c.bosTokenID, 5)
+        XCTAssertEqual(c.eosTokenIDs, [7, 9])
+        let gpt2 = try LanguageModel.load(from: fixtureURL("models/gpt2/model-f32.gguf"))
+        XCTAssertEqual(gpt2.config.bosTokenID, 383)
+        XCTAssertEqual(gpt2.config.eosTokenIDs, [383])
+    }
+
     func testUnknownModelType() {
         assertThrows("config.json: unknown model_type \"bert\" (supported: llama, mistral, qwen2, gpt2)") {
             _ = try config(llamaJSON.replacingOccurrences(of: "\"llama\"", with: "\"bert\""))
