@@ -1,5 +1,6 @@
 import Dispatch
 import MnemoTensor
+internal import CMnemoBLAS
 
 /// Head layout of one attention layer.
 struct AttentionShape: Sendable {
@@ -31,7 +32,7 @@ enum Attention {
     /// Prefill (`count > 1`) uses BLAS: per head `S = Q Kᵀ / √d` (sgemm), causal mask + softmax per
     /// row, `O = P V` (sgemm), queries in chunks so the score block stays ≤ 4 Mi floats. Decode
     /// (`count == 1`) uses dot/axpy kernels (heads in parallel) for short caches and, from 64
-    /// positions on, one sgemm pair per kv head covering its whole query-head group.
+    /// positions on, two OpenBLAS sgemv calls per head over the strided cache rows.
     /// - Complexity: O(heads × count × (start + count) × headDim).
     static func causal(_ shape: AttentionShape, query: UnsafePointer<Float>, keys: UnsafePointer<Float>,
                        values: UnsafePointer<Float>, start: Int, count T: Int, scratch: ScratchBuffer,
@@ -98,17 +99,18 @@ enum Attention {
             for j in lo..<length { Ops.axpy(row[j], v.pointer + j * kvW + kvh * D, oh, count: D) }
         }
         if length >= 64 {
-            // Long caches: one sgemm pair per kv head over its `group` query heads, whose query and
-            // output rows are contiguous (heads kvh*group ..< (kvh+1)*group).
-            for kvh in 0..<s.kvHeadCount {
-                let h0 = kvh * group
-                let rows = scores + h0 * length
-                BLAS.sgemm(transB: .transpose, m: group, n: length, k: D, alpha: scale, a: query + h0 * D, lda: D,
-                           b: keys + kvh * D, ldb: kvW, c: rows, ldc: length)
-                for g in 0..<group { Ops.softmax(rows + g * length + lo, count: length - lo) }
-                if lo > 0 { for g in 0..<group { (rows + g * length).update(repeating: 0, count: lo) } }
-                BLAS.sgemm(m: group, n: D, k: length, a: rows, lda: length, b: values + kvh * D, ldb: kvW,
-                           c: out + h0 * D, ldc: D)
+            // Long caches: per head two BLAS matrix-vector products over the strided cache rows,
+            // `scores = K q · scale` and `out = Vᵀ p` (sgemv packs nothing, unlike sgemm with m = 1).
+            _ = Threading.threadCount  // makes sure OpenBLAS has been told the thread count
+            for h in 0..<s.headCount {
+                let kvh = h / group
+                let row = scores + h * length
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(length), Int32(D), scale, keys + kvh * D, Int32(kvW),
+                            query + h * D, 1, 0, row, 1)
+                Ops.softmax(row + lo, count: length - lo)
+                if lo > 0 { row.update(repeating: 0, count: lo) }
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(length), Int32(D), 1, values + kvh * D, Int32(kvW),
+                            row, 1, 0, out + h * D, 1)
             }
             return
         }
