@@ -9,7 +9,8 @@ Independent reference implementations only: transformers (model classes, generat
 HF tokenizers (tokenizers), llama.cpp's convert_hf_to_gguf.py (GGUF files, via convert_gguf.py next to
 this file, which only imports the converter; nothing of llama.cpp is copied).
 
-Produced with: torch 2.15.0, transformers 5.23.0, tokenizers 0.23.3, sentencepiece 0.2.3, numpy 2.4.6,
+Produced with: torch 2.15.0, transformers 5.23.0, tokenizers 0.23.3, sentencepiece 0.2.3 (+ protobuf, which
+transformers needs to convert the sentencepiece model), numpy 2.4.6,
 llama.cpp converter at commit d32676d77426540327835040d5d3279728f0b4c8 (/work/ref/llama.cpp,
 override with LLAMA_CPP=...). The script prints the versions it actually ran with and writes them into
 every golden.json.
@@ -23,6 +24,8 @@ For each model in MODELS it writes Fixtures/models/<name>/:
                 "greedy": [8 ids generated after prompts[0] by model.generate(do_sample=False)],
                 "greedy_prompt": 0, ...}
   model-<f32|f16|q8_0>.gguf for the models listed with gguf types.
+Then run make_gguf_goldens.py for golden-<f16|q8_0>.json. llamacpp-logits-*.json files (made by hand, see
+llamacpp_logits.md) are left in place. Reruns are byte-identical.
 
 Weights are N(0, 0.2) (biases N(0, 0.1), norm weights 1 + N(0, 0.1)) so logits are O(1) and every
 mistake shows. Config spelling: transformers 5 writes `rope_parameters` + `dtype`; every model except
@@ -32,9 +35,7 @@ and the rewritten folder is reloaded and checked to give bit-identical logits.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import math
 import os
 import subprocess
 import sys
