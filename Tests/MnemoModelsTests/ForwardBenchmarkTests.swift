@@ -9,12 +9,15 @@ import XCTest
 /// `MNEMO_BENCH=1 [MNEMO_BENCH_MODEL=path.gguf] swift test -c release --filter ForwardBenchmarkTests`
 /// Without `MNEMO_BENCH_MODEL` a stories15M-shaped random Llama (dim 288, 6 layers, vocab 32000)
 /// is built in memory. `MNEMO_BENCH_PROMPT` / `MNEMO_BENCH_STEPS` set the sizes (256 / 128),
-/// `MNEMO_BENCH_THREADS` the kernel and BLAS thread count.
+/// `MNEMO_BENCH_THREADS` the kernel and BLAS thread count, `MNEMO_BENCH_Q8` the Q8_0 matvec mode
+/// (`f32Activations` | `quantizedActivations`).
 final class ForwardBenchmarkTests: XCTestCase {
     func testPrefillAndDecodeThroughput() throws {
         let env = ProcessInfo.processInfo.environment
         guard env["MNEMO_BENCH"] == "1" else { throw XCTSkip("set MNEMO_BENCH=1") }
         if let threads = Int(env["MNEMO_BENCH_THREADS"] ?? "") { Threading.threadCount = threads }
+        if let mode = env["MNEMO_BENCH_Q8"].flatMap(Q8MatvecMode.init(rawValue:)) { WeightMatrix.q8MatvecMode = mode }
+        defer { WeightMatrix.q8MatvecMode = .f32Activations }
         let model: LanguageModel
         if let path = env["MNEMO_BENCH_MODEL"] {
             model = try LanguageModel.load(from: URL(fileURLWithPath: path))
