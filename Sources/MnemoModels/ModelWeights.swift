@@ -119,19 +119,35 @@ extension ModelWeights {
             embedding = b.matrix("token_embd.weight", V, H)
             for i in 0..<c.layerCount {
                 let n = "blk.\(i)."
-                let bias = c.attentionBias
-                let qb = bias ? b.vector(n + "attn_q.bias", qW) : nil
-                let kb = bias ? b.vector(n + "attn_k.bias", kvW) : nil
-                let vb = bias ? b.vector(n + "attn_v.bias", kvW) : nil
-                layers.append(llamaLayer(
-                    b.vector(n + "attn_norm.weight", H),
-                    b.matrix(n + "attn_q.weight", qW, H), b.matrix(n + "attn_k.weight", kvW, H),
-                    b.matrix(n + "attn_v.weight", kvW, H), bias, qb, kb, vb,
-                    b.matrix(n + "attn_output.weight", H, qW),
-                    c.outputBias ? b.vector(n + "attn_output.bias", H) : nil, c.outputBias,
-                    b.vector(n + "ffn_norm.weight", H),
-                    b.matrix(n + "ffn_gate.weight", I, H), b.matrix(n + "ffn_up.weight", I, H),
-                    b.matrix(n + "ffn_down.weight", H, I)))
+                var layer: LayerWeights?
+                if b.source.tensorInfos[n + "attn_qkv.weight"] != nil {
+                    // llama.cpp `create_tensor_qkv`: a fused [q; k; v] projection may replace the three.
+                    let fused = b.matrix(n + "attn_qkv.weight", qW + 2 * kvW, H)
+                    let fusedBias = b.vector(n + "attn_qkv.bias", qW + 2 * kvW, optional: true)
+                    layer = llamaLayer(
+                        b.vector(n + "attn_norm.weight", H), fused, nil, nil, false, nil, nil, nil,
+                        b.matrix(n + "attn_output.weight", H, qW),
+                        c.outputBias ? b.vector(n + "attn_output.bias", H) : nil, c.outputBias,
+                        b.vector(n + "ffn_norm.weight", H),
+                        b.matrix(n + "ffn_gate.weight", I, H), b.matrix(n + "ffn_up.weight", I, H),
+                        b.matrix(n + "ffn_down.weight", H, I))
+                    layer?.qkvBias = fusedBias
+                } else {
+                    let bias = c.attentionBias
+                    let qb = bias ? b.vector(n + "attn_q.bias", qW) : nil
+                    let kb = bias ? b.vector(n + "attn_k.bias", kvW) : nil
+                    let vb = bias ? b.vector(n + "attn_v.bias", kvW) : nil
+                    layer = llamaLayer(
+                        b.vector(n + "attn_norm.weight", H),
+                        b.matrix(n + "attn_q.weight", qW, H), b.matrix(n + "attn_k.weight", kvW, H),
+                        b.matrix(n + "attn_v.weight", kvW, H), bias, qb, kb, vb,
+                        b.matrix(n + "attn_output.weight", H, qW),
+                        c.outputBias ? b.vector(n + "attn_output.bias", H) : nil, c.outputBias,
+                        b.vector(n + "ffn_norm.weight", H),
+                        b.matrix(n + "ffn_gate.weight", I, H), b.matrix(n + "ffn_up.weight", I, H),
+                        b.matrix(n + "ffn_down.weight", H, I))
+                }
+                layers.append(layer)
             }
             finalNorm = b.vector("output_norm.weight", H)
             lmHead = b.matrix("output.weight", V, H, optional: c.tieWordEmbeddings)
@@ -146,18 +162,25 @@ extension ModelWeights {
                             finalNormBias: finalNormBias, lmHead: lmHead ?? embedding)
     }
 
+    /// A Llama-family layer from separate q/k/v projections, or from a fused one passed as `q`
+    /// with `k` and `v` nil.
     private static func llamaLayer(
         _ norm: [Float]?, _ q: WeightMatrix?, _ k: WeightMatrix?, _ v: WeightMatrix?, _ hasBias: Bool,
         _ qb: [Float]?, _ kb: [Float]?, _ vb: [Float]?, _ o: WeightMatrix?, _ ob: [Float]?, _ hasOutputBias: Bool,
         _ mlpNorm: [Float]?, _ gate: WeightMatrix?, _ up: WeightMatrix?, _ down: WeightMatrix?
     ) -> LayerWeights? {
-        guard let norm, let q, let k, let v, let o, let mlpNorm, let gate, let up, let down else { return nil }
+        guard let norm, let q, let o, let mlpNorm, let gate, let up, let down else { return nil }
         var qkvBias: [Float]?
         if hasBias {
             guard let qb, let kb, let vb else { return nil }
             qkvBias = qb + kb + vb
         }
         if hasOutputBias && ob == nil { return nil }
+        if k == nil && v == nil {
+            return LayerWeights(attentionNorm: norm, fusedQKV: q, qkvBias: qkvBias, output: o, outputBias: ob,
+                                mlpNorm: mlpNorm, gate: gate, up: up, down: down)
+        }
+        guard let k, let v else { return nil }
         return LayerWeights(attentionNorm: norm, query: q, key: k, value: v, qkvBias: qkvBias, output: o,
                             outputBias: ob, mlpNorm: mlpNorm, gate: gate, up: up, down: down)
     }

@@ -86,6 +86,37 @@ final class EquivalenceTests: XCTestCase {
         }
     }
 
+    /// GGUF names, with llama.cpp's optional fused `attn_qkv` (and its bias), equal HF names.
+    func testGGUFNamesWithFusedQKVEqualHFNames() throws {
+        let c = TinyModels.llamaConfig(architecture: .qwen2, heads: 4, kvHeads: 2)
+        let hf = TinyModels.llamaSource(c)
+        let gguf = InMemorySource()
+        let map = ["input_layernorm.weight": "attn_norm.weight", "self_attn.o_proj.weight": "attn_output.weight",
+                   "post_attention_layernorm.weight": "ffn_norm.weight", "mlp.gate_proj.weight": "ffn_gate.weight",
+                   "mlp.up_proj.weight": "ffn_up.weight", "mlp.down_proj.weight": "ffn_down.weight"]
+        gguf.add("token_embd.weight", [c.vocabularySize, c.hiddenSize], hf.values("model.embed_tokens.weight"))
+        gguf.add("output_norm.weight", [c.hiddenSize], hf.values("model.norm.weight"))
+        gguf.add("output.weight", [c.vocabularySize, c.hiddenSize], hf.values("lm_head.weight"))
+        for l in 0..<c.layerCount {
+            let n = "model.layers.\(l)."
+            for (from, to) in map {
+                gguf.add("blk.\(l).\(to)", hf.tensorInfos[n + from]?.shape ?? [], hf.values(n + from))
+            }
+            let qkv = ["q", "k", "v"].flatMap { hf.values(n + "self_attn.\($0)_proj.weight") }
+            gguf.add("blk.\(l).attn_qkv.weight", [c.queryWidth + 2 * c.kvWidth, c.hiddenSize], qkv)
+            let bias = ["q", "k", "v"].flatMap { hf.values(n + "self_attn.\($0)_proj.bias") }
+            gguf.add("blk.\(l).attn_qkv.bias", [c.queryWidth + 2 * c.kvWidth], bias)
+        }
+        let url = URL(fileURLWithPath: "/memory")
+        let a = try LanguageModel.make(config: c, source: hf, naming: .huggingFace(gpt2Prefix: ""), url: url)
+        let b = try LanguageModel.make(config: c, source: gguf, naming: .gguf, url: url)
+        XCTAssertNotNil(b.weights.layers[0].fusedQKV)
+        let la = try a.forward(prompt, cache: a.makeCache(), allLogits: true)
+        let lb = try b.forward(prompt, cache: b.makeCache(), allLogits: true)
+        XCTAssertLessThanOrEqual(compare(lb, la, atol: 1e-5, rtol: 1e-5).worstExcess, 0)
+        XCTAssertEqual(a.parameterCount, b.parameterCount)
+    }
+
     /// GQA with kv heads shared by groups equals MHA where each query head gets its own copy.
     func testGroupedQueryAttentionEqualsDuplicatedHeads() throws {
         let gqa = TinyModels.llamaConfig(heads: 4, kvHeads: 2)
