@@ -105,7 +105,7 @@ public struct HFConfig: Codable, Sendable, Equatable {
 
     /// Decodes `data` (the contents of `file`), mapping JSON type errors to `ModelError.invalidConfig`.
     /// - Throws: `ModelError.invalidConfig` for a wrongly typed key or malformed JSON.
-    static func decode(_ data: Data, file: String) throws -> HFConfig {
+    public static func decode(_ data: Data, file: String) throws -> HFConfig {
         do {
             return try JSONDecoder().decode(HFConfig.self, from: data)
         } catch let error as DecodingError {
@@ -273,7 +273,7 @@ public struct HFGenerationConfig: Codable, Sendable, Equatable {
     var eosTokenID: IntOrList?
     enum CodingKeys: String, CodingKey { case bosTokenID = "bos_token_id", eosTokenID = "eos_token_id" }
 
-    static func decode(_ data: Data, file: String) throws -> HFGenerationConfig {
+    public static func decode(_ data: Data, file: String) throws -> HFGenerationConfig {
         do {
             return try JSONDecoder().decode(HFGenerationConfig.self, from: data)
         } catch let error as DecodingError {
