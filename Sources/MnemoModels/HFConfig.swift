@@ -5,6 +5,7 @@ struct IntOrList: Codable, Sendable, Equatable {
     var values: [Int]
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
+        // Not swallowed: when it is not an Int, decoding a list below throws the real error.
         if let v = try? c.decode(Int.self) { values = [v]; return }
         values = try c.decode([Int].self)
     }
@@ -118,6 +119,7 @@ public struct HFConfig: Codable, Sendable, Equatable {
         func describe(_ path: [CodingKey]) -> (String, String) {
             let joined = path.map(\.stringValue).joined(separator: ".")
             let key = joined.isEmpty ? "(document)" : joined
+            // Only used to quote the offending value in the message; the decoding error is thrown regardless.
             var node: Any? = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
             for k in path { node = (node as? [String: Any])?[k.stringValue] }
             let value: String
