@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "MnemoTensor", dependencies: ["CMnemoBLAS", "CMnemoKernels"]),
         .target(name: "MnemoFormats", dependencies: ["MnemoTensor"]),
         .target(name: "MnemoTokenizers", dependencies: ["MnemoFormats"]),
-        .target(name: "MnemoModels", dependencies: ["MnemoTensor", "MnemoFormats", "MnemoTokenizers"]),
+        .target(name: "MnemoModels", dependencies: ["MnemoTensor", "MnemoFormats", "MnemoTokenizers", "CMnemoBLAS"]),
         .target(name: "MnemoMemory", dependencies: ["MnemoTensor", "CMnemoFAISS"]),
         .target(name: "MnemoEngine", dependencies: ["MnemoModels", "MnemoTokenizers", "MnemoMemory"]),
         .target(name: "Mnemo", dependencies: ["MnemoTensor", "MnemoFormats", "MnemoTokenizers", "MnemoModels", "MnemoMemory", "MnemoEngine"]),
