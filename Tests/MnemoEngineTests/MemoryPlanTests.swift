@@ -242,14 +242,18 @@ final class MemoryPlanTests: XCTestCase {
         assertProblem(knnPlan { $0.index = "" }, field: "knn.index", contains: "empty description")
     }
 
+    /// Both lists were checked against the installed libfaiss index_factory(64, _, METRIC_INNER_PRODUCT)
+    /// (an independent implementation): every "good" one builds, every "bad" one throws, except "PQ0"
+    /// (FAISS crashes), "HNSW0" and "Flat,IDMap" (FAISS accepts them; rejected here as degenerate).
     func testFAISSDescriptionSyntax() {
         for good in ["Flat", "HNSW32", "HNSW32,Flat", "HNSW32_PQ16", "HNSW16_SQ8", "IVF1024,Flat", "IVF4096,PQ16", "IVF256,PQ8x4np",
                      "IDMap,Flat", "IDMap2,HNSW32", "OPQ16_64,IVF256,PQ16", "PCA64,IVF256,SQ8", "PCAR32,L2norm,Flat",
-                     "IVF1024_HNSW32,SQfp16", "IVF256,PQ16,RFlat", "L2norm,Flat", "PQ8", "SQ4", "LSH"] {
+                     "IVF1024_HNSW32,SQfp16", "IVF256,PQ16,RFlat", "L2norm,Flat", "PQ8", "SQ4", "SQ6", "HNSW32,SQ8",
+                     "HNSW", "IVF64_HNSW,Flat", "PCAW32,Flat", "PCAWR32,Flat", "OPQ16,PQ16", "HNSW32_Flat"] {
             XCTAssertNil(FAISSDescription.problem(in: good), good)
         }
-        for bad in ["", "Flatt", "flat", "HNSW", "HNSW0", "IVF", "IVF1024", "Flat,IVF1024", "PQ0", "PQ8y2", "IVF1024,,Flat",
-                    "Flat,Flat", "hnsw32", "PCA", "OPQ16_64_2,Flat", "IVF64_HNSW,Flat", "HNSW32_PQ", "Flat,IDMap", "L2norm"] {
+        for bad in ["", "Flatt", "flat", "HNSW0", "IVF", "IVF1024", "Flat,IVF1024", "PQ0", "PQ8y2", "IVF1024,,Flat",
+                    "Flat,Flat", "hnsw32", "PCA", "Flat,IDMap", "OPQ16_64_2,Flat", "HNSW32_PQ", "L2norm", "LSH", "SQbf16"] {
             XCTAssertNotNil(FAISSDescription.problem(in: bad), bad)
         }
     }
@@ -293,7 +297,7 @@ final class MemoryPlanTests: XCTestCase {
     }
 
     func testRetrievalIndex() {
-        assertProblem(retrievalPlan { $0.index = "HNSW" }, field: "retrieval.index", value: "\"HNSW\"", contains: "not a FAISS index description")
+        assertProblem(retrievalPlan { $0.index = "HNSW0" }, field: "retrieval.index", value: "\"HNSW0\"", contains: "not a FAISS index description")
     }
 
     func testMemoryTokens() {

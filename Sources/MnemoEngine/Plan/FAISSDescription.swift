@@ -1,14 +1,17 @@
 // FAISSDescription: a light syntactic check of FAISS index factory descriptions.
 //
-// Follows the token forms of facebookresearch/faiss `faiss/index_factory.cpp` that Mnemo uses. This is
-// only a first filter so a plan fails early with a clear message; FAISS's index_factory remains the
-// real check when the index is created (VectorIndexError.badDescription).
+// Follows the token forms of facebookresearch/faiss `faiss/index_factory.cpp` that Mnemo uses, for the
+// inner-product metric (so no LSH, which is L2-only). This is only a first filter so a plan fails early
+// with a clear message; FAISS's index_factory remains the real check when the index is created
+// (VectorIndexError.badDescription). The accepted and rejected examples in MemoryPlanTests were checked
+// against the installed libfaiss's index_factory(64, _, METRIC_INNER_PRODUCT); this check is stricter
+// only on degenerate forms (zero sizes such as "PQ0", which crashes FAISS, and "Flat,IDMap").
 
 /// Syntax check of a FAISS index factory description such as `"IVF1024,PQ16"` or `"HNSW32"`.
 enum FAISSDescription {
     /// Token forms accepted, for error messages.
     static let knownForms = "IDMap, IDMap2, PCA<n>, PCAR<n>, PCAW<n>, PCAWR<n>, OPQ<n>[_<d>], L2norm, "
-        + "IVF<n>[_HNSW<m>], HNSW<n>[_Flat|_SQ8|_PQ<m>], Flat, PQ<n>[x<bits>][np], SQ4, SQ6, SQ8, SQfp16, SQbf16, LSH, RFlat"
+        + "IVF<n>[_HNSW[<m>]], HNSW[<n>][_Flat|_SQ8|_PQ<m>], Flat, PQ<n>[x<bits>][np], SQ4, SQ6, SQ8, SQfp16, RFlat"
 
     private enum Role: Int, Comparable {
         case idMap, transform, coarse, encoding, refine
@@ -44,7 +47,7 @@ enum FAISSDescription {
         switch token {
         case "IDMap", "IDMap2": return .idMap
         case "L2norm": return .transform
-        case "Flat", "SQ4", "SQ6", "SQ8", "SQfp16", "SQbf16", "LSH": return .encoding
+        case "Flat", "SQ4", "SQ6", "SQ8", "SQfp16": return .encoding
         case "RFlat": return .refine
         default: break
         }
@@ -58,12 +61,12 @@ enum FAISSDescription {
         if token.hasPrefix("IVF") {
             let parts = token.dropFirst(3).split(separator: "_", maxSplits: 1, omittingEmptySubsequences: false)
             guard let lists = parts.first, isNumber(lists) else { return nil }
-            if parts.count == 2 { return parts[1].hasPrefix("HNSW") && isNumber(parts[1].dropFirst(4)) ? .coarse : nil }
+            if parts.count == 2 { return parts[1].hasPrefix("HNSW") && isOptionalNumber(parts[1].dropFirst(4)) ? .coarse : nil }
             return .coarse
         }
         if token.hasPrefix("HNSW") {
             let parts = token.dropFirst(4).split(separator: "_", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let links = parts.first, isNumber(links) else { return nil }
+            guard let links = parts.first, isOptionalNumber(links) else { return nil }
             if parts.count == 2 {
                 let storage = String(parts[1])
                 return storage == "Flat" || storage.hasPrefix("SQ") && role(of: storage) == .encoding
@@ -81,6 +84,11 @@ enum FAISSDescription {
         if body.hasSuffix("np") { body = body.dropLast(2) }
         let parts = body.split(separator: "x", omittingEmptySubsequences: false)
         return (1 ... 2).contains(parts.count) && parts.allSatisfy(isNumber)
+    }
+
+    /// Empty (FAISS's default, e.g. 32 HNSW links) or a positive number.
+    private static func isOptionalNumber(_ text: Substring) -> Bool {
+        text.isEmpty || isNumber(text)
     }
 
     private static func isNumber(_ text: Substring) -> Bool {
