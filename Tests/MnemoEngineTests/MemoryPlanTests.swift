@@ -262,6 +262,10 @@ final class MemoryPlanTests: XCTestCase {
         assertProblem(knnPlan { $0.fusion = .gate(.tensor(Self.gateTensor)) }, field: "knn.fusion.gate.tensor",
                       value: "\"model.layers.3.self_attn.knn_gate_bias\"", contains: "no such tensor in the checkpoint (gate biases of layer 3)")
         assertProblem(knnPlan { $0.fusion = .gate(.tensor("")) }, field: "knn.fusion.gate.tensor", contains: "must name a checkpoint tensor")
+        assertProblem(knnPlan { $0.layers = [2, 9, 4]; $0.fusion = .gate(.tensor(Self.gateTensor)) }, field: "knn.fusion.gate.tensor",
+                      value: "\"model.layers.2.self_attn.knn_gate_bias\"", contains: "(gate biases of layers 2, 4)")
+        assertProblem(knnPlan { $0.fusion = .gate(.tensor("shared_gate")) }, field: "knn.fusion.gate.tensor", value: "\"shared_gate\"",
+                      contains: "no such tensor")
         XCTAssertNoThrow(try knnPlan { $0.layers = [9]; $0.fusion = .gate(.tensor(Self.gateTensor)) }.validate(for: Self.facts))
     }
 
@@ -325,6 +329,18 @@ final class MemoryPlanTests: XCTestCase {
         }
     }
 
+    /// The example at the top of Docs/MemoryPlan.md, with `planURL` made absolute (tests do not rely on
+    /// the working directory), so the documented code keeps compiling and working.
+    func testDocumentationExample() throws {
+        let planURL = Self.plansFolder.appendingPathComponent("xl-knn.json")
+        let plan = try PlanFlags(segment: 512, xlMemory: 512, knnLayers: "9", knnTopK: 32)
+            .plan(over: MemoryPlan.load(from: planURL))
+        try plan.validate(for: ModelFacts(layerCount: 12, headCount: 8, kvHeadCount: 4, headDim: 64,
+                                          hiddenSize: 512, contextLength: 2048,
+                                          availableTensors: ["model.layers.9.self_attn.knn_gate_bias"]))
+        XCTAssertEqual(plan, try Plan.load(from: planURL), "these flags repeat the file's values")
+    }
+
     // MARK: CLI flags
 
     func testLayerListParsing() throws {
@@ -349,7 +365,7 @@ final class MemoryPlanTests: XCTestCase {
                                                           knn: .init(layers: [2, 3], topK: 16), retrieval: .init(layerBegin: 8),
                                                           memoryTokens: .init(count: 2)))
         XCTAssertThrowsError(try MemoryPlan(flags: PlanFlags(xlMemory: 64))) { error in
-            XCTAssertEqual("\(error)", "--segment \"\": required when no plan file is given")
+            XCTAssertEqual("\(error)", "--segment: required when no plan file is given")
         }
         XCTAssertThrowsError(try MemoryPlan(flags: PlanFlags(segment: 64, knnTopK: 8))) { error in
             XCTAssertTrue("\(error)".hasPrefix("--knn-top-k \"8\": needs --knn-layers"), "\(error)")

@@ -103,11 +103,8 @@ extension MemoryPlan.KNNMemory: Codable {
     init(json: PlanJSONValue, path: String) throws {
         let object = try PlanObjectReader<Key>(json, path: path)
         let layersPath = planPath(path, "layers")
-        let layerValues = try PlanObjectReader<Key>.array(try object.required(.layers), path: layersPath,
-                                                          expected: "an array of layer indices")
-        let layers = try layerValues.enumerated().map { offset, value in
-            try PlanObjectReader<Key>.int(value, path: "\(layersPath)[\(offset)]")
-        }
+        let layerValues = try object.required(.layers).array(at: layersPath, expected: "an array of layer indices")
+        let layers = try layerValues.enumerated().map { offset, value in try value.int(at: "\(layersPath)[\(offset)]") }
         self.init(layers: layers)
         topK = try object.optionalInt(.topK) ?? Self.defaultTopK
         capacity = try object.optionalInt(.capacity)
@@ -160,14 +157,12 @@ extension MemoryPlan.KNNFusion: Codable {
         let value = try gate.required(source)
         switch source {
         case .tensor:
-            self = .gate(.tensor(try PlanObjectReader<GateKey>.string(value, path: sourcePath)))
+            self = .gate(.tensor(try value.string(at: sourcePath)))
         case .value:
-            self = .gate(.value(try PlanObjectReader<GateKey>.double(value, path: sourcePath)))
+            self = .gate(.value(try value.double(at: sourcePath)))
         case .perHead:
-            let values = try PlanObjectReader<GateKey>.array(value, path: sourcePath, expected: "an array of numbers")
-            self = .gate(.perHead(try values.enumerated().map { offset, element in
-                try PlanObjectReader<GateKey>.double(element, path: "\(sourcePath)[\(offset)]")
-            }))
+            let values = try value.array(at: sourcePath, expected: "an array of numbers")
+            self = .gate(.perHead(try values.enumerated().map { offset, element in try element.double(at: "\(sourcePath)[\(offset)]") }))
         }
     }
 

@@ -77,8 +77,9 @@ extension MemoryPlan {
                         source.tensorName(layer: layer).map { !facts.availableTensors.contains($0) } ?? false
                     }
                     if !name.isEmpty, let layer = missing.first, let resolved = source.tensorName(layer: layer) {
+                        let which = missing.count == 1 ? "layer \(layer)" : "layers " + missing.map(String.init).joined(separator: ", ")
                         fail("knn.fusion.gate.tensor", "\"\(resolved)\"", "no such tensor in the checkpoint (gate biases of "
-                             + "layer \(layer)); use {\"gate\": {\"value\": b}} or \"jointSoftmax\" for a model without one")
+                             + "\(which)); use {\"gate\": {\"value\": b}} or \"jointSoftmax\" for a model without one")
                     }
                 case let .value(bias):
                     if !bias.isFinite { fail("knn.fusion.gate.value", bias, "must be a finite number") }

@@ -38,6 +38,8 @@ public indirect enum MemoryPlanError: Error, Equatable, CustomStringConvertible,
     case inFile(file: String, error: MemoryPlanError)
     /// A CLI flag value that cannot be used.
     case invalidFlag(flag: String, value: String, expected: String)
+    /// A CLI flag that must be given (e.g. `--segment` without a plan file).
+    case missingFlag(flag: String, expected: String)
 
     /// The problems of `.invalidPlan` (also inside `.inFile`); empty for other cases.
     public var problems: [MemoryPlanProblem] {
@@ -72,6 +74,8 @@ public indirect enum MemoryPlanError: Error, Equatable, CustomStringConvertible,
             return "\(file): \(error.description)"
         case let .invalidFlag(flag, value, expected):
             return "\(flag) \"\(value)\": \(expected)"
+        case let .missingFlag(flag, expected):
+            return "\(flag): \(expected)"
         }
     }
 

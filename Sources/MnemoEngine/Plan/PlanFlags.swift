@@ -78,11 +78,11 @@ public struct PlanFlags: Sendable, Equatable {
     /// The plan these flags describe, over `base` (a plan file) when given: each set flag replaces its
     /// field, and a flag for a mechanism the base lacks turns it on with default settings.
     /// The result is not validated: call `validate(for:)`.
-    /// - Throws: `MemoryPlanError.invalidFlag` when there is no base and no `--segment`, or
-    ///   `--knn-top-k` is given without `--knn-layers` and the base has no kNN memory.
+    /// - Throws: `MemoryPlanError.missingFlag` when there is no base and no `--segment`;
+    ///   `.invalidFlag` when `--knn-top-k` is given without `--knn-layers` and the base has no kNN memory.
     public func plan(over base: MemoryPlan?) throws -> MemoryPlan {
         guard let segmentLength = segment ?? base?.segmentLength else {
-            throw MemoryPlanError.invalidFlag(flag: "--segment", value: "", expected: "required when no plan file is given")
+            throw MemoryPlanError.missingFlag(flag: "--segment", expected: "required when no plan file is given")
         }
         var plan = base ?? MemoryPlan(segmentLength: segmentLength)
         plan.segmentLength = segmentLength
@@ -114,7 +114,7 @@ public struct PlanFlags: Sendable, Equatable {
 
 extension MemoryPlan {
     /// A plan from CLI flags alone (`--segment` required). Same as `flags.plan(over: nil)`.
-    /// - Throws: `MemoryPlanError.invalidFlag`.
+    /// - Throws: `MemoryPlanError.missingFlag` or `.invalidFlag`.
     public init(flags: PlanFlags) throws {
         self = try flags.plan(over: nil)
     }

@@ -91,9 +91,9 @@ struct PlanObjectReader<Key: RawRepresentable & CaseIterable> where Key.RawValue
         return value
     }
 
-    func int(_ key: Key) throws -> Int { try Self.int(required(key), path: planPath(path, key.rawValue)) }
-    func optionalInt(_ key: Key) throws -> Int? { try optional(key).map { try Self.int($0, path: planPath(path, key.rawValue)) } }
-    func optionalString(_ key: Key) throws -> String? { try optional(key).map { try Self.string($0, path: planPath(path, key.rawValue)) } }
+    func int(_ key: Key) throws -> Int { try required(key).int(at: planPath(path, key.rawValue)) }
+    func optionalInt(_ key: Key) throws -> Int? { try optional(key).map { try $0.int(at: planPath(path, key.rawValue)) } }
+    func optionalString(_ key: Key) throws -> String? { try optional(key).map { try $0.string(at: planPath(path, key.rawValue)) } }
     func optionalBool(_ key: Key) throws -> Bool? {
         try optional(key).map { value in
             guard case let .bool(flag) = value else {
@@ -102,32 +102,35 @@ struct PlanObjectReader<Key: RawRepresentable & CaseIterable> where Key.RawValue
             return flag
         }
     }
+}
 
-    static func int(_ value: PlanJSONValue, path: String) throws -> Int {
-        guard case let .integer(number) = value else {
-            throw MemoryPlanError.typeMismatch(path: path, expected: "an integer", found: value.found)
+/// Typed reads that name `path` and the value found on a mismatch.
+extension PlanJSONValue {
+    func int(at path: String) throws -> Int {
+        guard case let .integer(number) = self else {
+            throw MemoryPlanError.typeMismatch(path: path, expected: "an integer", found: found)
         }
         return number
     }
 
-    static func double(_ value: PlanJSONValue, path: String) throws -> Double {
-        switch value {
+    func double(at path: String) throws -> Double {
+        switch self {
         case let .integer(number): return Double(number)
         case let .number(number): return number
-        default: throw MemoryPlanError.typeMismatch(path: path, expected: "a number", found: value.found)
+        default: throw MemoryPlanError.typeMismatch(path: path, expected: "a number", found: found)
         }
     }
 
-    static func string(_ value: PlanJSONValue, path: String) throws -> String {
-        guard case let .string(text) = value else {
-            throw MemoryPlanError.typeMismatch(path: path, expected: "a string", found: value.found)
+    func string(at path: String) throws -> String {
+        guard case let .string(text) = self else {
+            throw MemoryPlanError.typeMismatch(path: path, expected: "a string", found: found)
         }
         return text
     }
 
-    static func array(_ value: PlanJSONValue, path: String, expected: String) throws -> [PlanJSONValue] {
-        guard case let .array(values) = value else {
-            throw MemoryPlanError.typeMismatch(path: path, expected: expected, found: value.found)
+    func array(at path: String, expected: String) throws -> [PlanJSONValue] {
+        guard case let .array(values) = self else {
+            throw MemoryPlanError.typeMismatch(path: path, expected: expected, found: found)
         }
         return values
     }
