@@ -41,6 +41,11 @@ enum HeadingParser {
             let token = words[index].trimmingCharacters(in: CharacterSet(charactersIn: ".:,;—-"))
             guard let n = number(token) else { return nil }
             let rest = words.dropFirst(index + 1).joined(separator: " ")
+            // "CHAPTER 1. Loomings.", "Chapter 1 The Start", but not the sentence "Chapter two is short."
+            if let r = rest.first, !(words[index].last.map { ".:,;—-".contains($0) } ?? false),
+               !(r.isUppercase || r.isNumber || "“\"'([_".contains(r)) {
+                return nil
+            }
             return Match(level: level, kind: name, number: n, hasTitleText: rest.contains { $0.isLetter || $0.isNumber }, text: s)
         }
         // EPILOGUE / PROLOGUE, optionally preceded by an ordinal: part level (may hold chapters).

@@ -94,12 +94,20 @@ enum TextInput {
 struct LineTable {
     let bytes: [UInt8]
     /// `starts[i]` is the byte offset of line i; `starts[count]` is `bytes.count + 1` (a virtual end).
-    private(set) var starts: [Int] = [0]
+    let starts: [Int]
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        for (i, c) in bytes.enumerated() where c == 0x0A { starts.append(i + 1) }
+        var starts = [0]
+        bytes.withUnsafeBufferPointer { b in  // a raw loop: enumerated() is ~10x slower in debug builds
+            var i = 0
+            while i < b.count {
+                if b[i] == 0x0A { starts.append(i + 1) }
+                i += 1
+            }
+        }
         starts.append(bytes.count + 1)
+        self.starts = starts
     }
 
     var count: Int { starts.count - 1 }
