@@ -77,6 +77,11 @@ public struct Chapter: Sendable, Equatable {
 ///   chapters follow, chapters otherwise; bare roman numerals only as a sequence I, II, III...; for Markdown,
 ///   `#`/`##` headings. A table of contents the body repeats is skipped (see `ChapterDetector`).
 /// - Chapters tile the text from the first heading (or from 0 when front matter is kept) to the end.
+///
+/// Tested on Alice, Frankenstein, Pride and Prejudice and Moby Dick (Fixtures/novels). War and Peace
+/// (shared/data, 3.3 MB, not a fixture) was checked by hand: 365 chapters in 17 parts ("BOOK ONE: 1805"
+/// ... "SECOND EPILOGUE"), ~0.5 s in a debug build; its producer credit line ("An Anonymous Volunteer,
+/// and David Widger") has no "Produced by" and stays at the top of `text`.
 public struct Document: Sendable, Equatable {
     /// Normalized text: no BOM, LF line ends, boilerplate removed unless kept.
     public var text: String
