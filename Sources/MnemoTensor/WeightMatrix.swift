@@ -1,8 +1,13 @@
+internal import CMnemoKernels
+
 /// A read-only 2-D weight matrix of `rows × cols`, row-major, stored as `dtype` somewhere in
 /// memory (usually a memory-mapped model file kept alive by `owner`).
 ///
 /// The convention is the Hugging Face `nn.Linear` one: `rows` = output features, `cols` = input
 /// features, `y = W x`.
+///
+/// The naive per-element versions (`referenceDequantizeRow`, `referenceMatvec`,
+/// `referenceMatmul`) are kept as the specification the SIMD kernels are tested against.
 public struct WeightMatrix: @unchecked Sendable {
     // @unchecked Sendable: the storage is immutable after load (read-only mmap or an owned,
     // never-mutated buffer), so concurrent reads are safe.
@@ -26,45 +31,66 @@ public struct WeightMatrix: @unchecked Sendable {
         self.owner = owner
     }
 
-    /// Dequantizes row `r` into `out[0..<cols]`.
+    /// Dequantizes row `r` into `out[0..<cols]` (SIMD; exact: every stored value converts to
+    /// f32 without rounding, and Q8_0 multiplies `d * q` once in f32).
+    /// - Complexity: O(cols).
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        precondition(r >= 0 && r < rows)
-        let p = base + r * rowBytes
-        switch dtype {
-        case .f32:
-            out.update(from: p.assumingMemoryBound(to: Float.self), count: cols)
-        case .f16:
-            let h = p.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<cols { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: h[i]))) }
-        case .bf16:
-            let h = p.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<cols { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: h[i])) << 16) }
-        case .q8_0:
-            for b in 0..<(cols / 32) {
-                let block = p + b * 34
-                let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
-                let q = (block + 2).assumingMemoryBound(to: Int8.self)
-                for i in 0..<32 { out[b * 32 + i] = d * Float(q[i]) }
-            }
+        precondition(r >= 0 && r < rows, "WeightMatrix.dequantizeRow: row \(r) outside 0..<\(rows)")
+        mnemo_dequantize_rows(dtype.kernelType, base, rowBytes, cols, out, r, r + 1)
+    }
+
+    /// Dequantizes rows `begin..<end` into `out`, densely (`cols` floats per row), splitting the
+    /// rows over `Threading.threadCount` threads when the work is large enough.
+    /// - Complexity: O((end - begin) · cols).
+    public func dequantizeRows(_ begin: Int, _ end: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(begin >= 0 && begin <= end && end <= rows,
+                     "WeightMatrix.dequantizeRows: \(begin)..<\(end) outside 0..<\(rows)")
+        let threads = (end - begin) * cols >= 65_536 ? Threading.threadCount : 1
+        let type = dtype.kernelType, base = base, rowBytes = rowBytes, cols = cols
+        Threading.forEachChunk(count: end - begin, threads: threads) { b, e in
+            mnemo_dequantize_rows(type, base, rowBytes, cols, out + b * cols, begin + b, begin + e)
         }
     }
 
-    /// `y[0..<rows] = W · x[0..<cols]`. Reference implementation; MnemoTensor's optimized kernels
-    /// replace it behind the same signature.
+    /// `y[0..<rows] = W · x[0..<cols]`, multi-threaded over row chunks (`Threading.threadCount`)
+    /// with AVX2 kernels (4 rows per pass sharing each load of `x`). F32/F16/BF16 results equal
+    /// the f32 dot product up to accumulation order; Q8_0 follows `WeightMatrix.q8MatvecMode`.
+    /// `x` and `y` must not overlap.
+    /// - Complexity: O(rows · cols); memory-bound (reads `rows · rowBytes` bytes once).
     public func matvec(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: max(cols, 1))
-        defer { row.deallocate() }
-        for r in 0..<rows {
-            dequantizeRow(r, into: row)
-            var s: Float = 0
-            for i in 0..<cols { s += row[i] * x[i] }
-            y[r] = s
-        }
+        matvec(x, into: y, threads: Threading.threadCount)
     }
 
     /// `Y[t, :] = W · X[t, :]` for `t` in `0..<count`; `X` is `count × cols`, `Y` is `count × rows`,
-    /// both row-major.
+    /// both row-major. F32 calls `cblas_sgemm` on the weights in place; F16/BF16/Q8_0 dequantize
+    /// row tiles (thread-parallel) into an f32 scratch of about `matmulScratchFloats` floats and
+    /// call `cblas_sgemm` per tile; `count == 1` is `matvec`.
+    /// - Complexity: O(count · rows · cols).
     public func matmul(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        for t in 0..<count { matvec(x + t * cols, into: y + t * rows) }
+        precondition(count >= 0, "WeightMatrix.matmul: negative count \(count)")
+        if count == 1 {
+            matvec(x, into: y)
+            return
+        }
+        guard count > 0, rows > 0 else { return }
+        guard cols > 0 else {
+            y.update(repeating: 0, count: count * rows)
+            return
+        }
+        if dtype == .f32 {
+            BLAS.sgemm(transB: .transpose, m: count, n: rows, k: cols, a: x, lda: cols,
+                       b: base.assumingMemoryBound(to: Float.self), ldb: cols, c: y, ldc: rows)
+            return
+        }
+        let tileRows = min(rows, max(4, (WeightMatrix.matmulScratchFloats / cols) & ~3))
+        let scratch = FloatBuffer(count: tileRows * cols)
+        var begin = 0
+        while begin < rows {
+            let end = min(rows, begin + tileRows)
+            dequantizeRows(begin, end, into: scratch.pointer)
+            BLAS.sgemm(transB: .transpose, m: count, n: end - begin, k: cols, a: x, lda: cols,
+                       b: scratch.pointer, ldb: cols, c: y + begin, ldc: rows)
+            begin = end
+        }
     }
 }

@@ -1,2 +1,0 @@
-#include "mnemo_kernels.h"
-int mnemo_kernels_cpu_features(void) { return 0; }

@@ -1,0 +1,268 @@
+import Foundation
+
+/// An integer or a list of integers (`eos_token_id` may be either in Hugging Face configs).
+struct IntOrList: Codable, Sendable, Equatable {
+    var values: [Int]
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(Int.self) { values = [v]; return }
+        values = try c.decode([Int].self)
+    }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(values)
+    }
+}
+
+/// RoPE parameters as found under `rope_scaling` (classic) or `rope_parameters` (transformers 5).
+struct HFRopeParameters: Codable, Sendable, Equatable {
+    var ropeType: String?
+    var type: String?
+    var ropeTheta: Double?
+    var factor: Double?
+    var originalMaxPositionEmbeddings: Int?
+    var lowFreqFactor: Double?
+    var highFreqFactor: Double?
+    var betaFast: Double?
+    var betaSlow: Double?
+    var attentionFactor: Double?
+    var mscale: Double?
+    var mscaleAllDim: Double?
+    var truncate: Bool?
+    var partialRotaryFactor: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case ropeType = "rope_type", type, ropeTheta = "rope_theta", factor
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+        case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
+        case betaFast = "beta_fast", betaSlow = "beta_slow", attentionFactor = "attention_factor"
+        case mscale, mscaleAllDim = "mscale_all_dim", truncate, partialRotaryFactor = "partial_rotary_factor"
+    }
+}
+
+/// A Hugging Face `config.json` for the supported architectures, keyed by the HF names.
+///
+/// Reads both the classic spelling (`rope_theta`, `rope_scaling`, `torch_dtype`) and the
+/// transformers 5 one (`rope_parameters`, `dtype`), and GPT-2's own names (`n_embd`, `n_layer`, ...).
+/// Port of the config classes in transformers `models/{llama,mistral,qwen2,gpt2}/configuration_*.py`.
+public struct HFConfig: Codable, Sendable, Equatable {
+    public var modelType: String?
+    var vocabSize: Int?
+    var hiddenSize: Int?
+    var numHiddenLayers: Int?
+    var numAttentionHeads: Int?
+    var numKeyValueHeads: Int?
+    var headDim: Int?
+    var intermediateSize: Int?
+    var maxPositionEmbeddings: Int?
+    var rmsNormEps: Double?
+    var tieWordEmbeddings: Bool?
+    var bosTokenID: Int?
+    var eosTokenID: IntOrList?
+    var ropeTheta: Double?
+    var ropeScaling: HFRopeParameters?
+    var ropeParameters: HFRopeParameters?
+    var partialRotaryFactor: Double?
+    public var torchDtype: String?
+    public var dtype: String?
+    var attentionBias: Bool?
+    var hiddenAct: String?
+    // GPT-2 names.
+    var nEmbd: Int?
+    var nLayer: Int?
+    var nHead: Int?
+    var nPositions: Int?
+    var nInner: Int?
+    var layerNormEpsilon: Double?
+    var activationFunction: String?
+
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type", vocabSize = "vocab_size", hiddenSize = "hidden_size"
+        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim"
+        case intermediateSize = "intermediate_size", maxPositionEmbeddings = "max_position_embeddings"
+        case rmsNormEps = "rms_norm_eps", tieWordEmbeddings = "tie_word_embeddings"
+        case bosTokenID = "bos_token_id", eosTokenID = "eos_token_id"
+        case ropeTheta = "rope_theta", ropeScaling = "rope_scaling", ropeParameters = "rope_parameters"
+        case partialRotaryFactor = "partial_rotary_factor"
+        case torchDtype = "torch_dtype", dtype, attentionBias = "attention_bias", hiddenAct = "hidden_act"
+        case nEmbd = "n_embd", nLayer = "n_layer", nHead = "n_head", nPositions = "n_positions"
+        case nInner = "n_inner", layerNormEpsilon = "layer_norm_epsilon"
+        case activationFunction = "activation_function"
+    }
+
+    /// The weights' storage type as declared (`dtype` or `torch_dtype`).
+    public var declaredDType: String? { dtype ?? torchDtype }
+
+    /// Architectures by `model_type`.
+    static let registry: [String: Architecture] = [
+        "llama": .llama, "mistral": .mistral, "qwen2": .qwen2, "gpt2": .gpt2,
+    ]
+
+    /// Decodes `data` (the contents of `file`), mapping JSON type errors to `ModelError.invalidConfig`.
+    /// - Throws: `ModelError.invalidConfig` for a wrongly typed key or malformed JSON.
+    static func decode(_ data: Data, file: String) throws -> HFConfig {
+        do {
+            return try JSONDecoder().decode(HFConfig.self, from: data)
+        } catch let error as DecodingError {
+            throw mapDecodingError(error, data: data, file: file)
+        }
+    }
+
+    /// Converts a JSON decoding failure into a one-line `ModelError` naming the key and its value.
+    static func mapDecodingError(_ error: DecodingError, data: Data, file: String) -> ModelError {
+        func describe(_ path: [CodingKey]) -> (String, String) {
+            let key = path.map(\.stringValue).joined(separator: ".")
+            var node: Any? = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            for k in path { node = (node as? [String: Any])?[k.stringValue] }
+            let value: String
+            if let node, JSONSerialization.isValidJSONObject([node]),
+               let d = try? JSONSerialization.data(withJSONObject: [node], options: [.fragmentsAllowed]),
+               let s = String(data: d, encoding: .utf8) {
+                value = String(s.dropFirst().dropLast())
+            } else {
+                value = "?"
+            }
+            return (key, value)
+        }
+        switch error {
+        case let .typeMismatch(type, ctx), let .valueNotFound(type, ctx):
+            let (key, value) = describe(ctx.codingPath)
+            return .invalidConfig(key: key, value: value, file: file, expected: "\(type)")
+        case let .dataCorrupted(ctx):
+            if ctx.codingPath.isEmpty {
+                return .invalidConfig(key: "(document)", value: "not valid JSON", file: file, expected: "a JSON object")
+            }
+            let (key, value) = describe(ctx.codingPath)
+            return .invalidConfig(key: key, value: value, file: file)
+        case let .keyNotFound(key, _):
+            return .missingConfig(key: key.stringValue, file: file)
+        @unknown default:
+            return .invalidConfig(key: "(document)", value: "\(error)", file: file)
+        }
+    }
+
+    /// Builds the format-independent `ModelConfig`.
+    /// - Parameter generation: a parsed `generation_config.json`, whose bos/eos ids take precedence.
+    /// - Throws: `ModelError.unknownModelType`, `.missingConfig` or `.invalidConfig`.
+    public func modelConfig(file: String, generation: HFGenerationConfig? = nil) throws -> ModelConfig {
+        guard let modelType else { throw ModelError.missingConfig(key: "model_type", file: file) }
+        guard let arch = Self.registry[modelType] else { throw ModelError.unknownModelType(modelType, file: file) }
+        func need<T>(_ v: T?, _ key: String) throws -> T {
+            guard let v else { throw ModelError.missingConfig(key: key, file: file) }
+            return v
+        }
+        var eos = eosTokenID?.values ?? []
+        var bos = bosTokenID
+        if let generation {
+            if let g = generation.eosTokenID?.values, !g.isEmpty { eos = g }
+            if let b = generation.bosTokenID { bos = b }
+        }
+        var config: ModelConfig
+        if arch == .gpt2 {
+            let hidden = try need(nEmbd ?? hiddenSize, "n_embd")
+            let heads = try need(nHead ?? numAttentionHeads, "n_head")
+            guard heads > 0, hidden % heads == 0 else {
+                throw ModelError.invalidConfig(key: "n_head", value: "\(heads)", file: file, expected: "a divisor of n_embd (\(hidden))")
+            }
+            let act: Activation
+            switch activationFunction ?? "gelu_new" {
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": act = .geluTanh
+            case "gelu": act = .gelu
+            case let other:
+                throw ModelError.invalidConfig(key: "activation_function", value: "\"\(other)\"", file: file,
+                                               expected: "gelu_new, gelu_pytorch_tanh or gelu")
+            }
+            config = ModelConfig(
+                architecture: .gpt2, vocabularySize: try need(vocabSize, "vocab_size"), hiddenSize: hidden,
+                layerCount: try need(nLayer ?? numHiddenLayers, "n_layer"), headCount: heads, kvHeadCount: heads,
+                headDim: hidden / heads, intermediateSize: nInner ?? 4 * hidden,
+                contextLength: try need(nPositions ?? maxPositionEmbeddings, "n_positions"),
+                normEpsilon: Float(layerNormEpsilon ?? 1e-5), tieWordEmbeddings: tieWordEmbeddings ?? true,
+                bosTokenID: bos, eosTokenIDs: eos, rope: nil, attentionBias: true)
+            config.outputBias = true
+            config.activation = act
+        } else {
+            let hidden = try need(hiddenSize, "hidden_size")
+            let heads = try need(numAttentionHeads, "num_attention_heads")
+            guard heads > 0 else {
+                throw ModelError.invalidConfig(key: "num_attention_heads", value: "\(heads)", file: file, expected: "> 0")
+            }
+            let headDim = self.headDim ?? hidden / heads
+            let context = try need(maxPositionEmbeddings, "max_position_embeddings")
+            let params = ropeParameters ?? ropeScaling
+            let partial = params?.partialRotaryFactor ?? partialRotaryFactor ?? 1
+            let ropeDim = Int(Double(headDim) * partial)
+            let theta = params?.ropeTheta ?? ropeTheta ?? 10000
+            let scaling = try Self.scaling(params, maxPositions: context, file: file)
+            switch hiddenAct ?? "silu" {
+            case "silu", "swish": break
+            case let other:
+                throw ModelError.invalidConfig(key: "hidden_act", value: "\"\(other)\"", file: file, expected: "silu")
+            }
+            let bias = arch == .qwen2 || (attentionBias ?? false)
+            config = ModelConfig(
+                architecture: arch, vocabularySize: try need(vocabSize, "vocab_size"), hiddenSize: hidden,
+                layerCount: try need(numHiddenLayers, "num_hidden_layers"), headCount: heads,
+                kvHeadCount: numKeyValueHeads ?? heads, headDim: headDim,
+                intermediateSize: try need(intermediateSize, "intermediate_size"), contextLength: context,
+                normEpsilon: Float(rmsNormEps ?? 1e-6), tieWordEmbeddings: tieWordEmbeddings ?? false,
+                bosTokenID: bos, eosTokenIDs: eos,
+                rope: RoPEConfig(theta: theta, dimension: ropeDim, pairing: .halves, scaling: scaling),
+                attentionBias: bias)
+            config.outputBias = arch != .qwen2 && (attentionBias ?? false)
+        }
+        try config.validate(file: file)
+        return config
+    }
+
+    /// Maps `rope_scaling` / `rope_parameters` to `RoPEScaling`, following transformers'
+    /// `standardize_rope_params` (`rope_type` falls back to `type`; `original_max_position_embeddings`
+    /// defaults to `max_position_embeddings`).
+    static func scaling(_ p: HFRopeParameters?, maxPositions: Int, file: String) throws -> RoPEScaling {
+        guard let p else { return .none }
+        let type = p.ropeType ?? p.type ?? "default"
+        let key = "rope_scaling.rope_type"
+        func factor() throws -> Double {
+            guard let f = p.factor else { throw ModelError.missingConfig(key: "rope_scaling.factor", file: file) }
+            guard f > 0 else { throw ModelError.invalidConfig(key: "rope_scaling.factor", value: "\(f)", file: file, expected: "> 0") }
+            return f
+        }
+        switch type {
+        case "default": return .none
+        case "linear": return .linear(factor: try factor())
+        case "dynamic": return .dynamic(factor: try factor(), maxPositions: maxPositions)
+        case "yarn":
+            return .yarn(YaRNParameters(
+                factor: try factor(), originalContextLength: p.originalMaxPositionEmbeddings ?? maxPositions,
+                betaFast: p.betaFast ?? 32, betaSlow: p.betaSlow ?? 1, attentionFactor: p.attentionFactor,
+                mscale: p.mscale, mscaleAllDim: p.mscaleAllDim, truncate: p.truncate ?? true))
+        case "llama3":
+            guard let low = p.lowFreqFactor else { throw ModelError.missingConfig(key: "rope_scaling.low_freq_factor", file: file) }
+            guard let high = p.highFreqFactor else { throw ModelError.missingConfig(key: "rope_scaling.high_freq_factor", file: file) }
+            guard high != low else {
+                throw ModelError.invalidConfig(key: "rope_scaling.high_freq_factor", value: "\(high)", file: file, expected: "≠ low_freq_factor")
+            }
+            return .llama3(factor: try factor(), lowFrequencyFactor: low, highFrequencyFactor: high,
+                           originalContextLength: p.originalMaxPositionEmbeddings ?? maxPositions)
+        default:
+            throw ModelError.invalidConfig(key: key, value: "\"\(type)\"", file: file,
+                                           expected: "default, linear, dynamic, yarn or llama3")
+        }
+    }
+}
+
+/// The parts of `generation_config.json` the runtime uses.
+public struct HFGenerationConfig: Codable, Sendable, Equatable {
+    var bosTokenID: Int?
+    var eosTokenID: IntOrList?
+    enum CodingKeys: String, CodingKey { case bosTokenID = "bos_token_id", eosTokenID = "eos_token_id" }
+
+    static func decode(_ data: Data, file: String) throws -> HFGenerationConfig {
+        do {
+            return try JSONDecoder().decode(HFGenerationConfig.self, from: data)
+        } catch let error as DecodingError {
+            throw HFConfig.mapDecodingError(error, data: data, file: file)
+        }
+    }
+}

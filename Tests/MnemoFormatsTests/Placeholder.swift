@@ -1,3 +1,0 @@
-import XCTest
-@testable import MnemoFormats
-final class MnemoFormatsPlaceholderTests: XCTestCase { func testModuleLoads() {} }
