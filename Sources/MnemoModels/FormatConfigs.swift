@@ -1,5 +1,6 @@
 import Foundation
 import MnemoTensor
+import MnemoFormats
 
 /// Reads typed values from GGUF metadata, throwing `ModelError` for absent or wrongly typed keys.
 struct GGUFMetadataReader {

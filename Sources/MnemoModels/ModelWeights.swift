@@ -1,5 +1,6 @@
 import Foundation
 import MnemoTensor
+import MnemoFormats
 
 /// Weights of one transformer block in the runtime's internal layout (HF `nn.Linear` orientation:
 /// rows = output features), whatever file format they came from.

@@ -1,5 +1,6 @@
 import Foundation
 import MnemoTensor
+import MnemoFormats
 
 /// Owned, never-mutated-after-load f32 storage (transposed or fused weights).
 final class FloatStorage: @unchecked Sendable {

@@ -83,14 +83,15 @@ public struct WeightMatrix: @unchecked Sendable {
             return
         }
         let tileRows = min(rows, max(4, (WeightMatrix.matmulScratchFloats / cols) & ~3))
-        let scratch = FloatBuffer(count: tileRows * cols)
-        var begin = 0
-        while begin < rows {
-            let end = min(rows, begin + tileRows)
-            dequantizeRows(begin, end, into: scratch.pointer)
-            BLAS.sgemm(transB: .transpose, m: count, n: end - begin, k: cols, a: x, lda: cols,
-                       b: scratch.pointer, ldb: cols, c: y + begin, ldc: rows)
-            begin = end
+        ScratchPool.shared.withBuffer(count: tileRows * cols) { scratch in
+            var begin = 0
+            while begin < rows {
+                let end = min(rows, begin + tileRows)
+                dequantizeRows(begin, end, into: scratch)
+                BLAS.sgemm(transB: .transpose, m: count, n: end - begin, k: cols, a: x, lda: cols,
+                           b: scratch, ldb: cols, c: y + begin, ldc: rows)
+                begin = end
+            }
         }
     }
 }

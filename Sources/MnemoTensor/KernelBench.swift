@@ -1,0 +1,141 @@
+import Dispatch
+import Foundation
+
+/// One micro-benchmark measurement.
+public struct KernelBenchResult: Sendable, CustomStringConvertible {
+    /// What ran, e.g. `"matvec q8_0 576x1536 threads=2"`.
+    public let name: String
+    /// Median wall time of one call, in seconds.
+    public let secondsPerCall: Double
+    /// Weight bytes read per call.
+    public let bytesPerCall: Int
+    /// Floating-point operations per call (2 per multiply-add).
+    public let flopsPerCall: Double
+
+    /// Weight bytes read per second, in GB/s (10⁹).
+    public var gigabytesPerSecond: Double { Double(bytesPerCall) / secondsPerCall / 1e9 }
+    /// GFLOP/s.
+    public var gigaflopsPerSecond: Double { flopsPerCall / secondsPerCall / 1e9 }
+
+    public var description: String {
+        let us = secondsPerCall * 1e6
+        return "\(name): \(String(format: "%.1f", us)) us/call, "
+            + "\(String(format: "%.2f", gigabytesPerSecond)) GB/s, \(String(format: "%.1f", gigaflopsPerSecond)) GFLOP/s"
+    }
+}
+
+/// Micro-benchmarks of the weight kernels for `mnemo bench` (not tests: they take seconds).
+///
+/// ```swift
+/// print(KernelBench.matvec(dtype: .q8_0, rows: 1536, cols: 576, threads: 2))
+/// ```
+public enum KernelBench {
+    /// Times `WeightMatrix.matvec` on random weights. With `coldCache`, enough copies of the
+    /// matrix to exceed the last-level cache (≥ 128 MB) are cycled through, so the figure is
+    /// the DRAM-bound one; otherwise the same matrix is reused (cache-resident when small).
+    /// Sets `Threading.threadCount` to `threads` for the run and restores it afterwards.
+    public static func matvec(dtype: DType, rows: Int, cols: Int, threads: Int,
+                              iterations: Int = 50, coldCache: Bool = true) -> KernelBenchResult {
+        precondition(rows > 0 && cols > 0 && cols % dtype.blockElements == 0 && iterations > 0)
+        let bytes = dtype.byteCount(elements: cols)! * rows
+        let copies = coldCache ? max(1, (128 << 20) / bytes + 1) : 1
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: bytes * copies, alignment: 64)
+        defer { storage.deallocate() }
+        fillRandom(storage, dtype: dtype, elements: rows * cols * copies)
+        let x = FloatBuffer(count: cols), y = FloatBuffer(count: rows)
+        var rng = BenchRandom(seed: 7)
+        for i in 0..<cols { x[i] = rng.nextFloat() }
+        let matrices = (0..<copies).map {
+            WeightMatrix(dtype: dtype, rows: rows, cols: cols, base: UnsafeRawPointer(storage + $0 * bytes), owner: nil)
+        }
+        let saved = Threading.threadCount
+        Threading.threadCount = threads
+        defer { Threading.threadCount = saved }
+        for m in matrices.prefix(2) { m.matvec(x.pointer, into: y.pointer) }   // warm-up
+        var times: [Double] = []
+        for i in 0..<iterations {
+            let m = matrices[i % copies]
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            m.matvec(x.pointer, into: y.pointer)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        }
+        let mode = dtype == .q8_0 ? " (\(WeightMatrix.q8MatvecMode.rawValue))" : ""
+        return KernelBenchResult(name: "matvec \(dtype.rawValue)\(mode) \(rows)x\(cols) threads=\(threads)",
+                                 secondsPerCall: median(times), bytesPerCall: bytes,
+                                 flopsPerCall: 2 * Double(rows) * Double(cols))
+    }
+
+    /// Times `WeightMatrix.matmul` (prefill: `count` activation rows) on random weights,
+    /// including dequantization for non-F32 types.
+    public static func matmul(dtype: DType, count: Int, rows: Int, cols: Int, threads: Int,
+                              iterations: Int = 10) -> KernelBenchResult {
+        precondition(count > 0 && rows > 0 && cols > 0 && cols % dtype.blockElements == 0 && iterations > 0)
+        let bytes = dtype.byteCount(elements: cols)! * rows
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { storage.deallocate() }
+        fillRandom(storage, dtype: dtype, elements: rows * cols)
+        let w = WeightMatrix(dtype: dtype, rows: rows, cols: cols, base: UnsafeRawPointer(storage), owner: nil)
+        let x = FloatBuffer(count: count * cols), y = FloatBuffer(count: count * rows)
+        var rng = BenchRandom(seed: 11)
+        for i in 0..<(count * cols) { x[i] = rng.nextFloat() }
+        let saved = Threading.threadCount
+        Threading.threadCount = threads
+        defer { Threading.threadCount = saved }
+        w.matmul(x.pointer, count: count, into: y.pointer)   // warm-up
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            w.matmul(x.pointer, count: count, into: y.pointer)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        }
+        return KernelBenchResult(name: "matmul \(dtype.rawValue) \(count)x\(cols) * (\(rows)x\(cols))^T threads=\(threads)",
+                                 secondsPerCall: median(times), bytesPerCall: bytes,
+                                 flopsPerCall: 2 * Double(count) * Double(rows) * Double(cols))
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted[sorted.count / 2]
+    }
+
+    /// Random weights in the storage format: values in [-1, 1) (Q8_0: scale 1/127, q in ±127).
+    private static func fillRandom(_ p: UnsafeMutableRawPointer, dtype: DType, elements: Int) {
+        var rng = BenchRandom(seed: 3)
+        switch dtype {
+        case .f32:
+            let f = p.bindMemory(to: Float.self, capacity: elements)
+            for i in 0..<elements { f[i] = rng.nextFloat() }
+        case .f16:
+            let h = p.bindMemory(to: UInt16.self, capacity: elements)
+            for i in 0..<elements { h[i] = Float16(rng.nextFloat()).bitPattern }
+        case .bf16:
+            let h = p.bindMemory(to: UInt16.self, capacity: elements)
+            for i in 0..<elements { h[i] = UInt16(rng.nextFloat().bitPattern >> 16) }
+        case .q8_0:
+            let scale = Float16(Float(1) / 127).bitPattern
+            for b in 0..<(elements / 32) {
+                let block = p + 34 * b
+                block.storeBytes(of: scale, as: UInt16.self)
+                for j in 0..<32 {
+                    block.storeBytes(of: Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127),
+                                     toByteOffset: 2 + j, as: Int8.self)
+                }
+            }
+        }
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014) for benchmark inputs.
+private struct BenchRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [-1, 1).
+    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import MnemoModels
-final class MnemoModelsPlaceholderTests: XCTestCase { func testModuleLoads() {} }

@@ -1,0 +1,101 @@
+import Foundation
+import XCTest
+@testable import MnemoModels
+
+/// RoPE frequencies against transformers (`Fixtures/models/rope/inv_freq.json`, made by
+/// `Fixtures/scripts/models_rope_inv_freq.py`) and the two pairings against each other.
+final class RoPETests: XCTestCase {
+    struct Golden: Decodable {
+        struct Case: Decodable {
+            var name: String
+            var theta: Double
+            var head_dim: Int
+            var max_pos: Int
+            var rope: [String: JSONScalar]?
+            var seq_len: Int?
+            var inv_freq: [Double]
+            var attention_factor: Double
+        }
+        var cases: [Case]
+    }
+
+    enum JSONScalar: Decodable {
+        case number(Double), string(String), bool(Bool)
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let b = try? c.decode(Bool.self) { self = .bool(b) }
+            else if let d = try? c.decode(Double.self) { self = .number(d) }
+            else { self = .string(try c.decode(String.self)) }
+        }
+    }
+
+    func testInverseFrequenciesMatchTransformers() throws {
+        let data = try Data(contentsOf: fixtureURL("models/rope/inv_freq.json"))
+        let golden = try JSONDecoder().decode(Golden.self, from: data)
+        XCTAssertEqual(golden.cases.count, 8)
+        for c in golden.cases {
+            // Build the scaling through the same HF-config path a config.json takes.
+            var params: HFRopeParameters?
+            if let r = c.rope {
+                let json = try JSONSerialization.data(withJSONObject: r.mapValues { v -> Any in
+                    switch v { case let .number(d): return d; case let .string(s): return s; case let .bool(b): return b }
+                })
+                params = try JSONDecoder().decode(HFRopeParameters.self, from: json)
+            }
+            let scaling = try HFConfig.scaling(params, maxPositions: c.max_pos, file: c.name)
+            let rope = RoPEConfig(theta: c.theta, dimension: c.head_dim, pairing: .halves, scaling: scaling)
+            let (inv, factor) = RoPEFrequencies.compute(rope, sequenceLength: c.seq_len ?? 1)
+            XCTAssertEqual(inv.count, c.inv_freq.count, c.name)
+            var worst = 0.0
+            for (a, b) in zip(inv, c.inv_freq) { worst = max(worst, abs(Double(a) - b) / abs(b)) }
+            XCTAssertLessThanOrEqual(worst, 3e-7, "\(c.name): worst relative error \(worst)")
+            XCTAssertEqual(Double(factor), c.attention_factor, accuracy: 1e-6, c.name)
+        }
+    }
+
+    /// llama.cpp's converter permutes q/k rows (`LlamaModel.permute`) so adjacent-pair rotation of
+    /// the permuted projection equals rotate_half of the original: logits must agree.
+    func testInterleavedPairingWithPermutedWeightsEqualsHalves() throws {
+        let halves = TinyModels.llamaConfig(heads: 4, kvHeads: 2)
+        var interleaved = halves
+        interleaved.rope?.pairing = .interleaved
+        let source = TinyModels.llamaSource(halves)
+        let permuted = TinyModels.llamaSource(halves)
+        let H = halves.hiddenSize, D = halves.headDim
+        for l in 0..<halves.layerCount {
+            for (proj, heads) in [("q_proj", 4), ("k_proj", 2)] {
+                let name = "model.layers.\(l).self_attn.\(proj).weight"
+                let w = source.values(name)
+                // reshape(n_head, 2, D/2, H).swapaxes(1, 2): new row (h, i, j) = old row (h, j, i).
+                var out = [Float](repeating: 0, count: w.count)
+                for h in 0..<heads { for i in 0..<(D / 2) { for j in 0..<2 {
+                    let newRow = h * D + i * 2 + j, oldRow = h * D + j * (D / 2) + i
+                    for c in 0..<H { out[newRow * H + c] = w[oldRow * H + c] }
+                } } }
+                permuted.add(name, [heads * D, H], out)
+            }
+        }
+        let url = URL(fileURLWithPath: "/memory")
+        let a = try LanguageModel.make(config: halves, source: source, naming: .huggingFace(gpt2Prefix: ""), url: url)
+        let b = try LanguageModel.make(config: interleaved, source: permuted, naming: .huggingFace(gpt2Prefix: ""), url: url)
+        let tokens = [1, 5, 9, 2, 33, 7, 7, 20]
+        let la = try a.forward(tokens, cache: a.makeCache(), allLogits: true)
+        let lb = try b.forward(tokens, cache: b.makeCache(), allLogits: true)
+        let (worst, maxAbs) = compare(lb, la, atol: 1e-5, rtol: 1e-5)
+        XCTAssertLessThanOrEqual(worst, 0, "max diff \(maxAbs)")
+        // And the pairing matters: the unpermuted weights with interleaved pairing differ.
+        let c = try LanguageModel.make(config: interleaved, source: source, naming: .huggingFace(gpt2Prefix: ""), url: url)
+        let lc = try c.forward(tokens, cache: c.makeCache(), allLogits: true)
+        XCTAssertGreaterThan(compare(lc, la, atol: 1e-3, rtol: 0).worstExcess, 0)
+    }
+
+    /// Dynamic NTK keeps the original frequencies until the sequence outgrows max positions.
+    func testDynamicNTKDependsOnSequenceLength() {
+        let rope = RoPEConfig(theta: 10000, dimension: 16, pairing: .halves, scaling: .dynamic(factor: 2, maxPositions: 32))
+        let plain = RoPEFrequencies.compute(RoPEConfig(theta: 10000, dimension: 16, pairing: .halves), sequenceLength: 1).inverseFrequencies
+        XCTAssertEqual(RoPEFrequencies.compute(rope, sequenceLength: 32).inverseFrequencies, plain)
+        let long = RoPEFrequencies.compute(rope, sequenceLength: 64).inverseFrequencies
+        XCTAssertEqual(long[0], 1)
+        XCTAssertLessThan(long[7], plain[7])
+    }
+}
