@@ -1,0 +1,215 @@
+import Foundation
+
+/// Builds a `Tokenizer` from Hugging Face `tokenizer.json` (+ optional `tokenizer_config.json`),
+/// following `tokenizers` (`tokenizer/serialization.rs`, `models/bpe/serialization.rs`) and
+/// `transformers` (`LlamaTokenizerFast.update_post_processor` for `add_bos_token` / `add_eos_token`).
+enum HFTokenizerLoader {
+    static func load(tokenizerJSON url: URL, config configURL: URL?) throws -> Tokenizer {
+        let file = url.path
+        let data = try readData(url)
+        let root = try JSONReader.parse(data, file: file)
+        var config: [String: Any]? = nil
+        if let configURL, FileManager.default.fileExists(atPath: configURL.path) {
+            config = try JSONReader.parse(try readData(configURL), file: configURL.path)
+        }
+        return try build(root, file: file, config: config, configFile: configURL?.path ?? "tokenizer_config.json")
+    }
+
+    static func readData(_ url: URL) throws -> Data {
+        do { return try Data(contentsOf: url) } catch {
+            throw TokenizerError.unreadable(file: url.path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    static func build(_ root: [String: Any], file: String, config: [String: Any]?, configFile: String) throws -> Tokenizer {
+        let modelJSON = try JSONReader.object(root["model"], file: file, key: "model")
+        let type = try JSONReader.optionalString(modelJSON["type"], file: file, key: "model.type") ?? "BPE"
+        guard type == "BPE" else {
+            throw TokenizerError.unsupported(file: file, key: "model.type", found: type, supported: "BPE")
+        }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let s = try JSONReader.optionalString(modelJSON[key], file: file, key: "model.\(key)"), !s.isEmpty {
+                throw TokenizerError.unsupported(file: file, key: "model.\(key)", found: s, supported: "empty or null")
+            }
+        }
+        let vocabJSON = try JSONReader.object(modelJSON["vocab"], file: file, key: "model.vocab")
+        let mergesJSON = try JSONReader.array(modelJSON["merges"], file: file, key: "model.merges")
+        let normalizer = try Normalizer.parse(root["normalizer"], file: file)
+        let preTokenizer = try PreTokenizer.parse(root["pre_tokenizer"], file: file)
+        let decoder = try TokenDecoder.parse(root["decoder"], file: file)
+        var postProcessor = try PostProcessor.parse(root["post_processor"], file: file)
+
+        // Vocabulary: token string → id.
+        var stringToID: [String: Int32] = [:]
+        stringToID.reserveCapacity(vocabJSON.count)
+        var maxID = -1
+        for (token, value) in vocabJSON {
+            let id = try JSONReader.int(value, file: file, key: "model.vocab.\(token)")
+            guard id >= 0, id < Int(Int32.max) else {
+                throw TokenizerError.invalidValue(file: file, key: "model.vocab.\(token)", found: "\(id)", expected: "a non-negative id")
+            }
+            stringToID[token] = Int32(id)
+            maxID = max(maxID, id)
+        }
+
+        // Added tokens.
+        var added: [AddedToken] = []
+        for (i, item) in try JSONReader.array(root["added_tokens"] ?? [Any](), file: file, key: "added_tokens").enumerated() {
+            let k = "added_tokens[\(i)]"
+            let o = try JSONReader.object(item, file: file, key: k)
+            let token = AddedToken(
+                id: try JSONReader.int(o["id"], file: file, key: k + ".id"),
+                content: try JSONReader.string(o["content"], file: file, key: k + ".content"),
+                special: try JSONReader.bool(o["special"], file: file, key: k + ".special", default: false),
+                lstrip: try JSONReader.bool(o["lstrip"], file: file, key: k + ".lstrip", default: false),
+                rstrip: try JSONReader.bool(o["rstrip"], file: file, key: k + ".rstrip", default: false),
+                normalized: try JSONReader.bool(o["normalized"], file: file, key: k + ".normalized", default: true))
+            guard token.id >= 0, token.id < Int(Int32.max) else {
+                throw TokenizerError.invalidValue(file: file, key: k + ".id", found: "\(token.id)", expected: "a non-negative id")
+            }
+            added.append(token)
+            maxID = max(maxID, token.id)
+        }
+
+        let byteLevel = isByteLevel(preTokenizer) || { if case .byteLevel = decoder { return true }; return false }()
+        var pieces = [[UInt8]](repeating: [], count: maxID + 1)
+        for (token, id) in stringToID { pieces[Int(id)] = Array(token.utf8) }
+        for t in added where pieces[t.id].isEmpty { pieces[t.id] = Array(t.content.utf8) }
+
+        // Model.
+        var vocabulary: [[UInt8]: Int32] = [:]
+        vocabulary.reserveCapacity(stringToID.count)
+        var byteIDs = [Int32](repeating: -1, count: 256)
+        var scalarIDs: [UInt32: Int32] = [:]
+        if byteLevel {
+            for (token, id) in stringToID { vocabulary[ByteLevel.decode(token)] = id }
+            for b in 0..<256 {
+                guard let id = stringToID[ByteLevel.encode([UInt8(b)])] else {
+                    throw TokenizerError.invalidValue(file: file, key: "model.vocab", found: "no token for byte \(b)",
+                                                      expected: "all 256 byte-level characters")
+                }
+                byteIDs[b] = id
+            }
+        } else {
+            for (token, id) in stringToID {
+                vocabulary[Array(token.utf8)] = id
+                let scalars = token.unicodeScalars
+                if scalars.count == 1, let s = scalars.first { scalarIDs[s.value] = id }
+                if let b = TokenDecoder.byteToken(Array(token.utf8)) { byteIDs[Int(b)] = id }
+            }
+        }
+        var merges = PairTable(capacity: mergesJSON.count)
+        var crossesMetaspace = false
+        for (rank, item) in mergesJSON.enumerated() {
+            let (a, b) = try mergePair(item, rank: rank, file: file)
+            guard let left = stringToID[a] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: a) }
+            guard let right = stringToID[b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: b) }
+            guard let merged = stringToID[a + b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: a + b) }
+            merges.insertIfAbsent(left: left, right: right, rank: UInt32(rank), merged: merged)
+            if !byteLevel && hasMetaspaceAfterCharacter(Array((a + b).utf8)) { crossesMetaspace = true }
+        }
+        var unknownID: Int32 = -1
+        if let unk = try JSONReader.optionalString(modelJSON["unk_token"], file: file, key: "model.unk_token") {
+            unknownID = stringToID[unk] ?? -1
+        }
+        let model = BPEModel(
+            alphabet: byteLevel ? .byteLevel : .characters, byteIDs: byteIDs, scalarIDs: scalarIDs,
+            vocabulary: vocabulary, merges: merges, unknownID: unknownID,
+            fuseUnknown: try JSONReader.bool(modelJSON["fuse_unk"], file: file, key: "model.fuse_unk", default: false),
+            byteFallback: try JSONReader.bool(modelJSON["byte_fallback"], file: file, key: "model.byte_fallback", default: false),
+            ignoreMerges: try JSONReader.bool(modelJSON["ignore_merges"], file: file, key: "model.ignore_merges", default: false),
+            splitsBeforeMetaspace: !byteLevel && !crossesMetaspace && preTokenizer == nil)
+
+        // Added-token matchers; normalized tokens are matched in their normalized form.
+        let raw = added.filter { !$0.normalized }.map { (bytes: Array($0.content.utf8), id: $0.id, lstrip: $0.lstrip, rstrip: $0.rstrip) }
+        let normalizedTokens = added.filter { $0.normalized }.map { t in
+            (bytes: normalizer?.apply(Array(t.content.utf8)) ?? Array(t.content.utf8), id: t.id, lstrip: t.lstrip, rstrip: t.rstrip)
+        }
+        var special = [Bool](repeating: false, count: maxID + 1)
+        for t in added where t.special { special[t.id] = true }
+
+        // tokenizer_config.json: BOS/EOS, add_bos_token/add_eos_token, chat template.
+        func idOf(_ content: String?) -> Int? {
+            guard let content else { return nil }
+            if let t = added.first(where: { $0.content == content }) { return t.id }
+            return stringToID[content].map { Int($0) }
+        }
+        func tokenContent(_ key: String) throws -> String? {
+            guard let config, let v = config[key], !(v is NSNull) else { return nil }
+            if let s = v as? String { return s }
+            let o = try JSONReader.object(v, file: configFile, key: key)
+            return try JSONReader.string(o["content"], file: configFile, key: key + ".content")
+        }
+        let bos = idOf(try tokenContent("bos_token")) ?? postProcessor.prefix.first
+        var eos: [Int] = []
+        if let e = idOf(try tokenContent("eos_token")) {
+            eos = [e]
+        } else if let e = postProcessor.suffix.last {
+            eos = [e]
+        } else {
+            for name in ["</s>", "<|endoftext|>", "<|end_of_text|>", "<|eot_id|>", "<|im_end|>"] {
+                if let id = added.first(where: { $0.content == name })?.id { eos.append(id) }
+            }
+        }
+        if let config, config["add_bos_token"] != nil || config["add_eos_token"] != nil {
+            let addBOS = try JSONReader.bool(config["add_bos_token"], file: configFile, key: "add_bos_token", default: false)
+            let addEOS = try JSONReader.bool(config["add_eos_token"], file: configFile, key: "add_eos_token", default: false)
+            postProcessor = PostProcessor(prefix: addBOS ? bos.map { [$0] } ?? [] : [], suffix: addEOS ? eos.prefix(1).map { $0 } : [])
+        }
+        var chatTemplate: String? = nil
+        if let config, let t = config["chat_template"], !(t is NSNull) {
+            if let s = t as? String {
+                chatTemplate = s
+            } else {
+                let list = try JSONReader.array(t, file: configFile, key: "chat_template")
+                for (i, item) in list.enumerated() {
+                    let o = try JSONReader.object(item, file: configFile, key: "chat_template[\(i)]")
+                    if (o["name"] as? String) == "default" || chatTemplate == nil {
+                        chatTemplate = try JSONReader.string(o["template"], file: configFile, key: "chat_template[\(i)].template")
+                    }
+                }
+            }
+        }
+        return Tokenizer(model: .bpe(model), rawMatcher: AddedTokenMatcher(raw), normalizedMatcher: AddedTokenMatcher(normalizedTokens),
+                         normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder, postProcessor: postProcessor,
+                         pieces: pieces, special: special, bosTokenID: bos, eosTokenIDs: eos, chatTemplate: chatTemplate)
+    }
+
+    /// A merge given as `"a b"` or `["a", "b"]`.
+    static func mergePair(_ item: Any, rank: Int, file: String) throws -> (String, String) {
+        if let s = item as? String {
+            let parts = s.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw TokenizerError.invalidValue(file: file, key: "model.merges[\(rank)]", found: "'\(s)'", expected: "two tokens separated by one space")
+            }
+            return (String(parts[0]), String(parts[1]))
+        }
+        if let a = item as? [Any], a.count == 2, let l = a[0] as? String, let r = a[1] as? String { return (l, r) }
+        throw TokenizerError.invalidValue(file: file, key: "model.merges[\(rank)]", found: JSONReader.typeName(item), expected: "\"a b\" or [a, b]")
+    }
+
+    private static func isByteLevel(_ p: PreTokenizer?) -> Bool {
+        switch p {
+        case .byteLevel?: return true
+        case .sequence(let items)?: return items.contains { isByteLevel($0) }
+        default: return false
+        }
+    }
+}
+
+/// True when `▁` (U+2581) occurs right after a character that is not `▁`.
+func hasMetaspaceAfterCharacter(_ bytes: [UInt8]) -> Bool {
+    var i = 0
+    var previousWasOther = false
+    while i < bytes.count {
+        if bytes[i] == 0xE2 && i + 2 < bytes.count && bytes[i + 1] == 0x96 && bytes[i + 2] == 0x81 {
+            if previousWasOther { return true }
+            previousWasOther = false
+            i += 3
+        } else {
+            previousWasOther = true
+            i += utf8Length(bytes[i])
+        }
+    }
+    return false
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import MnemoTokenizers
-final class MnemoTokenizersPlaceholderTests: XCTestCase { func testModuleLoads() {} }
