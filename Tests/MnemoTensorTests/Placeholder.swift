@@ -1,3 +1,0 @@
-import XCTest
-@testable import MnemoTensor
-final class MnemoTensorPlaceholderTests: XCTestCase { func testModuleLoads() {} }
