@@ -34,8 +34,8 @@ struct Generate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let session = try model.loadSession()
         let promptText = try prompt ?? promptFile.map { try TextFile.read(URL(fileURLWithPath: $0)) } ?? ""
+        let session = try model.loadSession()
         let generator = try session.makeGenerator(options: sampling.options)
         try generator.prefill(generator.promptTokens(for: promptText))
         var generated: [GeneratedToken] = []
