@@ -98,15 +98,15 @@ extension Tokenizer {
             default:
                 throw TokenizerError.unsupported(file: file, key: key("pre"), found: preName, supported: "gpt-2, llama-bpe, qwen2")
             }
-            var stringToID: [String: Int32] = [:]
+            var stringToID: [[UInt8]: Int32] = [:]
             var vocabulary: [[UInt8]: Int32] = [:]
-            for (i, t) in tokens.enumerated() where stringToID[t] == nil {
+            for (i, t) in pieces.enumerated() where stringToID[t] == nil {
                 stringToID[t] = Int32(i)
-                vocabulary[ByteLevel.decode(t)] = Int32(i)
+                vocabulary[ByteLevel.decode(utf8: t)] = Int32(i)
             }
             var byteIDs = [Int32](repeating: -1, count: 256)
             for b in 0..<256 {
-                guard let id = stringToID[ByteLevel.encode([UInt8(b)])] else {
+                guard let id = stringToID[Array(ByteLevel.encode([UInt8(b)]).utf8)] else {
                     throw TokenizerError.invalidValue(file: file, key: key("tokens"), found: "no token for byte \(b)",
                                                       expected: "all 256 byte-level characters")
                 }
@@ -115,9 +115,7 @@ extension Tokenizer {
             var table = PairTable(capacity: merges.count)
             for (rank, m) in merges.enumerated() {
                 let (a, b) = try HFTokenizerLoader.mergePair(m, rank: rank, file: file)
-                guard let l = stringToID[a] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: a) }
-                guard let r = stringToID[b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: b) }
-                guard let merged = stringToID[a + b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: a + b) }
+                let (l, r, merged) = try HFTokenizerLoader.resolveMerge(a, b, stringToID, rank: rank, file: file)
                 table.insertIfAbsent(left: l, right: r, rank: UInt32(rank), merged: merged)
             }
             let model = BPEModel(alphabet: .byteLevel, byteIDs: byteIDs, scalarIDs: [:], vocabulary: vocabulary, merges: table,

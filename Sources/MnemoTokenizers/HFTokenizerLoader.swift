@@ -8,7 +8,7 @@ enum HFTokenizerLoader {
         let file = url.path
         let data = try readData(url)
         let root = try JSONReader.parse(data, file: file)
-        var config: [String: Any]? = nil
+        var config: JSONObject? = nil
         if let configURL, FileManager.default.fileExists(atPath: configURL.path) {
             config = try JSONReader.parse(try readData(configURL), file: configURL.path)
         }
@@ -21,7 +21,7 @@ enum HFTokenizerLoader {
         }
     }
 
-    static func build(_ root: [String: Any], file: String, config: [String: Any]?, configFile: String) throws -> Tokenizer {
+    static func build(_ root: JSONObject, file: String, config: JSONObject?, configFile: String) throws -> Tokenizer {
         let modelJSON = try JSONReader.object(root["model"], file: file, key: "model")
         let type = try JSONReader.optionalString(modelJSON["type"], file: file, key: "model.type") ?? "BPE"
         guard type == "BPE" else {
@@ -39,14 +39,14 @@ enum HFTokenizerLoader {
         let decoder = try TokenDecoder.parse(root["decoder"], file: file)
         var postProcessor = try PostProcessor.parse(root["post_processor"], file: file)
 
-        // Vocabulary: token string → id.
-        var stringToID: [String: Int32] = [:]
+        // Vocabulary: token bytes → id (bytes, not String: see JSONValue).
+        var stringToID: [[UInt8]: Int32] = [:]
         stringToID.reserveCapacity(vocabJSON.count)
         var maxID = -1
-        for (token, value) in vocabJSON {
-            let id = try JSONReader.int(value, file: file, key: "model.vocab.\(token)")
-            guard id >= 0, id < Int(Int32.max) else {
-                throw TokenizerError.invalidValue(file: file, key: "model.vocab.\(token)", found: "\(id)", expected: "a non-negative id")
+        for (token, value) in zip(vocabJSON.keys, vocabJSON.values) {
+            guard case .number(let d) = value, let id = Int(exactly: d), id >= 0, id < Int(Int32.max) else {
+                throw TokenizerError.invalidValue(file: file, key: "model.vocab.\(String(decoding: token, as: UTF8.self))",
+                                                  found: JSONReader.typeName(value), expected: "a non-negative integer id")
             }
             stringToID[token] = Int32(id)
             maxID = max(maxID, id)
@@ -54,7 +54,7 @@ enum HFTokenizerLoader {
 
         // Added tokens.
         var added: [AddedToken] = []
-        for (i, item) in try JSONReader.array(root["added_tokens"] ?? [Any](), file: file, key: "added_tokens").enumerated() {
+        for (i, item) in try JSONReader.array(root["added_tokens"] ?? .array([]), file: file, key: "added_tokens").enumerated() {
             let k = "added_tokens[\(i)]"
             let o = try JSONReader.object(item, file: file, key: k)
             let token = AddedToken(
@@ -73,7 +73,7 @@ enum HFTokenizerLoader {
 
         let byteLevel = isByteLevel(preTokenizer) || { if case .byteLevel = decoder { return true }; return false }()
         var pieces = [[UInt8]](repeating: [], count: maxID + 1)
-        for (token, id) in stringToID { pieces[Int(id)] = Array(token.utf8) }
+        for (token, id) in stringToID { pieces[Int(id)] = token }
         for t in added where pieces[t.id].isEmpty { pieces[t.id] = Array(t.content.utf8) }
 
         // Model.
@@ -82,9 +82,9 @@ enum HFTokenizerLoader {
         var byteIDs = [Int32](repeating: -1, count: 256)
         var scalarIDs: [UInt32: Int32] = [:]
         if byteLevel {
-            for (token, id) in stringToID { vocabulary[ByteLevel.decode(token)] = id }
+            for (token, id) in stringToID { vocabulary[ByteLevel.decode(utf8: token)] = id }
             for b in 0..<256 {
-                guard let id = stringToID[ByteLevel.encode([UInt8(b)])] else {
+                guard let id = stringToID[Array(ByteLevel.encode([UInt8(b)]).utf8)] else {
                     throw TokenizerError.invalidValue(file: file, key: "model.vocab", found: "no token for byte \(b)",
                                                       expected: "all 256 byte-level characters")
                 }
@@ -92,25 +92,23 @@ enum HFTokenizerLoader {
             }
         } else {
             for (token, id) in stringToID {
-                vocabulary[Array(token.utf8)] = id
-                let scalars = token.unicodeScalars
+                vocabulary[token] = id
+                let scalars = String(decoding: token, as: UTF8.self).unicodeScalars
                 if scalars.count == 1, let s = scalars.first { scalarIDs[s.value] = id }
-                if let b = TokenDecoder.byteToken(Array(token.utf8)) { byteIDs[Int(b)] = id }
+                if let b = TokenDecoder.byteToken(token) { byteIDs[Int(b)] = id }
             }
         }
         var merges = PairTable(capacity: mergesJSON.count)
         var crossesMetaspace = false
         for (rank, item) in mergesJSON.enumerated() {
             let (a, b) = try mergePair(item, rank: rank, file: file)
-            guard let left = stringToID[a] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: a) }
-            guard let right = stringToID[b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: b) }
-            guard let merged = stringToID[a + b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: a + b) }
+            let (left, right, merged) = try resolveMerge(a, b, stringToID, rank: rank, file: file)
             merges.insertIfAbsent(left: left, right: right, rank: UInt32(rank), merged: merged)
-            if !byteLevel && hasMetaspaceAfterCharacter(Array((a + b).utf8)) { crossesMetaspace = true }
+            if !byteLevel && hasMetaspaceAfterCharacter(a + b) { crossesMetaspace = true }
         }
         var unknownID: Int32 = -1
         if let unk = try JSONReader.optionalString(modelJSON["unk_token"], file: file, key: "model.unk_token") {
-            unknownID = stringToID[unk] ?? -1
+            unknownID = stringToID[Array(unk.utf8)] ?? -1
         }
         let model = BPEModel(
             alphabet: byteLevel ? .byteLevel : .characters, byteIDs: byteIDs, scalarIDs: scalarIDs,
@@ -132,11 +130,11 @@ enum HFTokenizerLoader {
         func idOf(_ content: String?) -> Int? {
             guard let content else { return nil }
             if let t = added.first(where: { $0.content == content }) { return t.id }
-            return stringToID[content].map { Int($0) }
+            return stringToID[Array(content.utf8)].map { Int($0) }
         }
         func tokenContent(_ key: String) throws -> String? {
-            guard let config, let v = config[key], !(v is NSNull) else { return nil }
-            if let s = v as? String { return s }
+            guard let config, let v = config[key], !JSONReader.isNull(v) else { return nil }
+            if case .string(let s) = v { return s }
             let o = try JSONReader.object(v, file: configFile, key: key)
             return try JSONReader.string(o["content"], file: configFile, key: key + ".content")
         }
@@ -157,14 +155,14 @@ enum HFTokenizerLoader {
             postProcessor = PostProcessor(prefix: addBOS ? bos.map { [$0] } ?? [] : [], suffix: addEOS ? eos.prefix(1).map { $0 } : [])
         }
         var chatTemplate: String? = nil
-        if let config, let t = config["chat_template"], !(t is NSNull) {
-            if let s = t as? String {
+        if let config, let t = config["chat_template"], !JSONReader.isNull(t) {
+            if case .string(let s) = t {
                 chatTemplate = s
             } else {
                 let list = try JSONReader.array(t, file: configFile, key: "chat_template")
                 for (i, item) in list.enumerated() {
                     let o = try JSONReader.object(item, file: configFile, key: "chat_template[\(i)]")
-                    if (o["name"] as? String) == "default" || chatTemplate == nil {
+                    if (try? JSONReader.string(o["name"], file: configFile, key: "name")) == "default" || chatTemplate == nil {
                         chatTemplate = try JSONReader.string(o["template"], file: configFile, key: "chat_template[\(i)].template")
                     }
                 }
@@ -175,17 +173,32 @@ enum HFTokenizerLoader {
                          pieces: pieces, special: special, bosTokenID: bos, eosTokenIDs: eos, chatTemplate: chatTemplate)
     }
 
-    /// A merge given as `"a b"` or `["a", "b"]`.
-    static func mergePair(_ item: Any, rank: Int, file: String) throws -> (String, String) {
-        if let s = item as? String {
-            let parts = s.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
-                throw TokenizerError.invalidValue(file: file, key: "model.merges[\(rank)]", found: "'\(s)'", expected: "two tokens separated by one space")
-            }
-            return (String(parts[0]), String(parts[1]))
+    /// A merge given as `"a b"` or `["a", "b"]`, as bytes.
+    static func mergePair(_ item: JSONValue, rank: Int, file: String) throws -> ([UInt8], [UInt8]) {
+        if case .string(let s) = item { return try mergePair(s, rank: rank, file: file) }
+        if case .array(let a) = item, a.count == 2, case .string(let l) = a[0], case .string(let r) = a[1] {
+            return (Array(l.utf8), Array(r.utf8))
         }
-        if let a = item as? [Any], a.count == 2, let l = a[0] as? String, let r = a[1] as? String { return (l, r) }
         throw TokenizerError.invalidValue(file: file, key: "model.merges[\(rank)]", found: JSONReader.typeName(item), expected: "\"a b\" or [a, b]")
+    }
+
+    /// A merge given as `"a b"`, as bytes.
+    static func mergePair(_ s: String, rank: Int, file: String) throws -> ([UInt8], [UInt8]) {
+        let bytes = Array(s.utf8)
+        let parts = bytes.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            throw TokenizerError.invalidValue(file: file, key: "merges[\(rank)]", found: "'\(s)'", expected: "two tokens separated by one space")
+        }
+        return (Array(parts[0]), Array(parts[1]))
+    }
+
+    /// Ids of a merge's left and right tokens and of their concatenation.
+    static func resolveMerge(_ a: [UInt8], _ b: [UInt8], _ ids: [[UInt8]: Int32], rank: Int, file: String) throws -> (Int32, Int32, Int32) {
+        func name(_ x: [UInt8]) -> String { String(decoding: x, as: UTF8.self) }
+        guard let left = ids[a] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: name(a)) }
+        guard let right = ids[b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: name(b)) }
+        guard let merged = ids[a + b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: name(a + b)) }
+        return (left, right, merged)
     }
 
     private static func isByteLevel(_ p: PreTokenizer?) -> Bool {

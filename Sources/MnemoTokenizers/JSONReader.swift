@@ -1,83 +1,88 @@
 import Foundation
 
-/// Typed access to `JSONSerialization` output that throws `TokenizerError` naming file and key.
+/// Typed access to parsed JSON that throws `TokenizerError` naming file and key.
 enum JSONReader {
-    static func parse(_ data: Data, file: String) throws -> [String: Any] {
-        let value: Any
+    static func parse(_ data: Data, file: String) throws -> JSONObject {
+        let value: JSONValue
         do {
-            value = try JSONSerialization.jsonObject(with: data, options: [])
+            value = try JSONParser.parse([UInt8](data))
         } catch {
-            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw TokenizerError.invalidJSON(file: file, reason: reason.replacingOccurrences(of: "\n", with: " "))
+            throw TokenizerError.invalidJSON(file: file, reason: "\(error.message) at byte offset \(error.offset)")
         }
-        guard let obj = value as? [String: Any] else {
+        guard case .object(let o) = value else {
             throw TokenizerError.invalidJSON(file: file, reason: "top level is \(typeName(value)), expected an object")
         }
-        return obj
+        return o
     }
 
-    static func typeName(_ v: Any?) -> String {
+    static func typeName(_ v: JSONValue?) -> String {
         switch v {
         case nil: return "nothing"
-        case is NSNull: return "null"
-        case is String: return "a string"
-        case is [Any]: return "an array"
-        case is [String: Any]: return "an object"
-        case let n as NSNumber: return "the number \(n)"
-        default: return "\(type(of: v!))"
+        case .null?: return "null"
+        case .string?: return "a string"
+        case .array?: return "an array"
+        case .object?: return "an object"
+        case .bool(let b)?: return "the boolean \(b)"
+        case .number(let n)?: return "the number \(n)"
         }
     }
 
-    static func object(_ v: Any?, file: String, key: String) throws -> [String: Any] {
+    static func isNull(_ v: JSONValue?) -> Bool {
+        if case .null? = v { return true }
+        return v == nil
+    }
+
+    static func object(_ v: JSONValue?, file: String, key: String) throws -> JSONObject {
         guard let v else { throw TokenizerError.missingKey(file: file, key: key) }
-        guard let o = v as? [String: Any] else {
+        guard case .object(let o) = v else {
             throw TokenizerError.invalidValue(file: file, key: key, found: typeName(v), expected: "an object")
         }
         return o
     }
 
-    static func array(_ v: Any?, file: String, key: String) throws -> [Any] {
+    static func array(_ v: JSONValue?, file: String, key: String) throws -> [JSONValue] {
         guard let v else { throw TokenizerError.missingKey(file: file, key: key) }
-        guard let a = v as? [Any] else {
+        guard case .array(let a) = v else {
             throw TokenizerError.invalidValue(file: file, key: key, found: typeName(v), expected: "an array")
         }
         return a
     }
 
-    static func string(_ v: Any?, file: String, key: String) throws -> String {
+    static func string(_ v: JSONValue?, file: String, key: String) throws -> String {
         guard let v else { throw TokenizerError.missingKey(file: file, key: key) }
-        guard let s = v as? String else {
+        guard case .string(let s) = v else {
             throw TokenizerError.invalidValue(file: file, key: key, found: typeName(v), expected: "a string")
         }
         return s
     }
 
-    static func optionalString(_ v: Any?, file: String, key: String) throws -> String? {
-        guard let v, !(v is NSNull) else { return nil }
+    static func optionalString(_ v: JSONValue?, file: String, key: String) throws -> String? {
+        if isNull(v) { return nil }
         return try string(v, file: file, key: key)
     }
 
-    static func int(_ v: Any?, file: String, key: String) throws -> Int {
+    static func int(_ v: JSONValue?, file: String, key: String) throws -> Int {
         guard let v else { throw TokenizerError.missingKey(file: file, key: key) }
-        guard let n = v as? NSNumber, !(v is Bool) || true, let i = Int(exactly: n.doubleValue) else {
+        guard case .number(let d) = v, let i = Int(exactly: d) else {
             throw TokenizerError.invalidValue(file: file, key: key, found: typeName(v), expected: "an integer")
         }
         return i
     }
 
-    static func bool(_ v: Any?, file: String, key: String, default def: Bool) throws -> Bool {
-        guard let v, !(v is NSNull) else { return def }
-        guard let n = v as? NSNumber else {
+    static func bool(_ v: JSONValue?, file: String, key: String, default def: Bool) throws -> Bool {
+        if isNull(v) { return def }
+        guard case .bool(let b)? = v else {
             throw TokenizerError.invalidValue(file: file, key: key, found: typeName(v), expected: "a boolean")
         }
-        return n.boolValue
+        return b
     }
 
     /// `{"pattern": {"String": "x"}, "content": "y"}` as used by Replace normalizers and decoders.
-    static func replacePattern(_ obj: [String: Any], file: String, key: String) throws -> ([UInt8], [UInt8]) {
+    static func replacePattern(_ obj: JSONObject, file: String, key: String) throws -> ([UInt8], [UInt8]) {
         let pattern = try object(obj["pattern"], file: file, key: key + ".pattern")
         guard let s = pattern["String"] else {
-            throw TokenizerError.unsupported(file: file, key: key + ".pattern", found: pattern.keys.sorted().joined(separator: ","),
+            throw TokenizerError.unsupported(file: file, key: key + ".pattern",
+                                             found: pattern.keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ","),
                                              supported: "String")
         }
         let p = try string(s, file: file, key: key + ".pattern.String")

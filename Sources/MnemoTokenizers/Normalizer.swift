@@ -9,8 +9,8 @@ indirect enum Normalizer: Sendable {
     case lowercase
 
     /// Parses a `normalizer` JSON object.
-    static func parse(_ json: Any?, file: String, key: String = "normalizer") throws -> Normalizer? {
-        guard let json, !(json is NSNull) else { return nil }
+    static func parse(_ json: JSONValue?, file: String, key: String = "normalizer") throws -> Normalizer? {
+        guard let json, !JSONReader.isNull(json) else { return nil }
         let obj = try JSONReader.object(json, file: file, key: key)
         let type = try JSONReader.string(obj["type"], file: file, key: key + ".type")
         switch type {

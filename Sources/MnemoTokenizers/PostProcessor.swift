@@ -6,8 +6,8 @@ struct PostProcessor: Sendable, Equatable {
     var prefix: [Int] = []
     var suffix: [Int] = []
 
-    static func parse(_ json: Any?, file: String, key: String = "post_processor") throws -> PostProcessor {
-        guard let json, !(json is NSNull) else { return PostProcessor() }
+    static func parse(_ json: JSONValue?, file: String, key: String = "post_processor") throws -> PostProcessor {
+        guard let json, !JSONReader.isNull(json) else { return PostProcessor() }
         let obj = try JSONReader.object(json, file: file, key: key)
         let type = try JSONReader.string(obj["type"], file: file, key: key + ".type")
         switch type {

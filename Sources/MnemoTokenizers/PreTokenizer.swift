@@ -16,8 +16,8 @@ indirect enum PreTokenizer: Sendable {
 
     enum PrependScheme: String, Sendable { case first, always, never }
 
-    static func parse(_ json: Any?, file: String, key: String = "pre_tokenizer") throws -> PreTokenizer? {
-        guard let json, !(json is NSNull) else { return nil }
+    static func parse(_ json: JSONValue?, file: String, key: String = "pre_tokenizer") throws -> PreTokenizer? {
+        guard let json, !JSONReader.isNull(json) else { return nil }
         let obj = try JSONReader.object(json, file: file, key: key)
         let type = try JSONReader.string(obj["type"], file: file, key: key + ".type")
         switch type {

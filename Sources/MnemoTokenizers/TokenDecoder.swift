@@ -11,8 +11,8 @@ indirect enum TokenDecoder: Sendable {
     case metaspace(replacement: [UInt8], prependFirst: Bool)
     case sequence([TokenDecoder])
 
-    static func parse(_ json: Any?, file: String, key: String = "decoder") throws -> TokenDecoder? {
-        guard let json, !(json is NSNull) else { return nil }
+    static func parse(_ json: JSONValue?, file: String, key: String = "decoder") throws -> TokenDecoder? {
+        guard let json, !JSONReader.isNull(json) else { return nil }
         let obj = try JSONReader.object(json, file: file, key: key)
         let type = try JSONReader.string(obj["type"], file: file, key: key + ".type")
         switch type {
