@@ -1,2 +1,274 @@
+// shim.cpp: the C interface of mnemo_faiss.h over FAISS 1.7.x's C++ API.
+// Every extern "C" function runs its body through `guarded`, the single exception boundary:
+// faiss::FaissException, std::exception and anything else become a status code plus a
+// thread-local message read by mnemo_faiss_last_error().
 #include "mnemo_faiss.h"
-extern "C" int32_t mnemo_faiss_version(void) { return 0; }
+
+#include <faiss/IVFlib.h>
+#include <faiss/Index.h>
+#include <faiss/AutoTune.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRefine.h>
+#include <faiss/clone_index.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// GCC's OpenMP runtime (libgomp), which Debian's libfaiss.a is built against.
+extern "C" void omp_set_num_threads(int);
+extern "C" int omp_get_max_threads(void);
+
+struct mnemo_faiss_index {
+    std::unique_ptr<faiss::Index> index;
+};
+
+struct mnemo_faiss_buffer {
+    std::vector<uint8_t> bytes;
+};
+
+namespace {
+
+thread_local std::string last_error;
+
+/// A shim-level failure with its own status code.
+struct ShimError : std::runtime_error {
+    int32_t status;
+    ShimError(int32_t status, const std::string &message) : std::runtime_error(message), status(status) {}
+};
+
+template <typename Body>
+int32_t guarded(Body &&body) {
+    try {
+        last_error.clear();
+        body();
+        return MNEMO_FAISS_OK;
+    } catch (const ShimError &error) {
+        last_error = error.what();
+        return error.status;
+    } catch (const faiss::FaissException &error) {
+        last_error = error.msg.empty() ? std::string(error.what()) : error.msg;
+        return MNEMO_FAISS_ERROR_FAISS;
+    } catch (const std::exception &error) {
+        last_error = error.what();
+        return MNEMO_FAISS_ERROR_STD;
+    } catch (...) {
+        last_error = "unknown C++ exception";
+        return MNEMO_FAISS_ERROR_UNKNOWN;
+    }
+}
+
+void require(bool condition, const char *message) {
+    if (!condition) throw ShimError(MNEMO_FAISS_ERROR_ARGUMENT, message);
+}
+
+faiss::Index &checked(const mnemo_faiss_index_t *handle) {
+    require(handle != nullptr && handle->index != nullptr, "null index handle");
+    return *handle->index;
+}
+
+/// Follows wrappers (IDMap, pre-transforms, refinement) down to the index that owns
+/// search-time parameters.
+faiss::Index *innermost(faiss::Index *index) {
+    for (;;) {
+        if (auto *idmap = dynamic_cast<faiss::IndexIDMap *>(index)) {
+            index = idmap->index;
+        } else if (auto *pre = dynamic_cast<faiss::IndexPreTransform *>(index)) {
+            index = pre->index;
+        } else if (auto *refine = dynamic_cast<faiss::IndexRefine *>(index)) {
+            index = refine->base_index;
+        } else {
+            return index;
+        }
+    }
+}
+
+/// Sets "efSearch" (HNSW) or "nprobe" (IVF) through faiss::ParameterSpace, which follows
+/// IDMap, pre-transform and refine wrappers. (IndexHNSW.h is not included directly: it needs
+/// <omp.h>, which the Swift toolchain's clang does not ship.)
+void set_parameter(faiss::Index *index, const char *name, double value) {
+    require(name != nullptr, "null parameter name");
+    std::string key(name);
+    require(key == "efSearch" || key == "nprobe", "unknown search parameter (expected efSearch or nprobe)");
+    require(value >= 1, "search parameter must be >= 1");
+    if (key == "nprobe" && faiss::ivflib::try_extract_index_ivf(innermost(index)) == nullptr) {
+        throw ShimError(MNEMO_FAISS_ERROR_ARGUMENT, "index has no search parameter 'nprobe' (not an IVF index)");
+    }
+    faiss::ParameterSpace space;
+    space.set_index_parameter(index, key, value);
+}
+
+} // namespace
+
+extern "C" {
+
+const char *mnemo_faiss_last_error(void) { return last_error.c_str(); }
+
+int32_t mnemo_faiss_index_create(int32_t dimension, const char *description, int32_t metric,
+                                 mnemo_faiss_index_t **out_index) {
+    return guarded([&] {
+        require(out_index != nullptr, "null output pointer");
+        *out_index = nullptr;
+        require(description != nullptr, "null description");
+        require(dimension > 0, "dimension must be > 0");
+        faiss::MetricType faissMetric;
+        if (metric == MNEMO_FAISS_METRIC_INNER_PRODUCT) {
+            faissMetric = faiss::METRIC_INNER_PRODUCT;
+        } else if (metric == MNEMO_FAISS_METRIC_L2) {
+            faissMetric = faiss::METRIC_L2;
+        } else {
+            throw ShimError(MNEMO_FAISS_ERROR_ARGUMENT, "unknown metric code " + std::to_string(metric));
+        }
+        std::unique_ptr<faiss::Index> index(faiss::index_factory(dimension, description, faissMetric));
+        if (faiss::ivflib::try_extract_index_ivf(index.get()) == nullptr &&
+            dynamic_cast<faiss::IndexIDMap *>(index.get()) == nullptr) {
+            // Flat, HNSW, PQ, SQ...: no native ids, so keep an id map beside them.
+            auto *idmap = new faiss::IndexIDMap2(index.get());
+            idmap->own_fields = true;
+            index.release();
+            index.reset(idmap);
+        }
+        auto handle = std::make_unique<mnemo_faiss_index>();
+        handle->index = std::move(index);
+        *out_index = handle.release();
+    });
+}
+
+void mnemo_faiss_index_free(mnemo_faiss_index_t *index) { delete index; }
+
+int32_t mnemo_faiss_index_clone(const mnemo_faiss_index_t *index, mnemo_faiss_index_t **out_index) {
+    return guarded([&] {
+        require(out_index != nullptr, "null output pointer");
+        *out_index = nullptr;
+        auto handle = std::make_unique<mnemo_faiss_index>();
+        handle->index.reset(faiss::clone_index(&checked(index)));
+        *out_index = handle.release();
+    });
+}
+
+int32_t mnemo_faiss_index_dimension(const mnemo_faiss_index_t *index) {
+    return index && index->index ? static_cast<int32_t>(index->index->d) : 0;
+}
+
+int32_t mnemo_faiss_index_is_trained(const mnemo_faiss_index_t *index) {
+    return index && index->index && index->index->is_trained ? 1 : 0;
+}
+
+int64_t mnemo_faiss_index_ntotal(const mnemo_faiss_index_t *index) {
+    return index && index->index ? static_cast<int64_t>(index->index->ntotal) : 0;
+}
+
+int32_t mnemo_faiss_index_metric(const mnemo_faiss_index_t *index) {
+    if (!index || !index->index) return -1;
+    switch (index->index->metric_type) {
+    case faiss::METRIC_INNER_PRODUCT: return MNEMO_FAISS_METRIC_INNER_PRODUCT;
+    case faiss::METRIC_L2: return MNEMO_FAISS_METRIC_L2;
+    default: return -1;
+    }
+}
+
+int32_t mnemo_faiss_index_train(mnemo_faiss_index_t *index, int64_t n, const float *vectors) {
+    return guarded([&] {
+        faiss::Index &target = checked(index);
+        require(n >= 0 && (n == 0 || vectors != nullptr), "bad training vectors");
+        target.train(n, vectors);
+    });
+}
+
+int32_t mnemo_faiss_index_add_with_ids(mnemo_faiss_index_t *index, int64_t n, const float *vectors,
+                                       const int64_t *ids) {
+    return guarded([&] {
+        faiss::Index &target = checked(index);
+        require(n >= 0 && (n == 0 || (vectors != nullptr && ids != nullptr)), "bad vectors or ids");
+        if (!target.is_trained) throw ShimError(MNEMO_FAISS_ERROR_NOT_TRAINED, "index is not trained");
+        target.add_with_ids(n, vectors, ids);
+    });
+}
+
+int32_t mnemo_faiss_index_search(const mnemo_faiss_index_t *index, int64_t n, const float *queries,
+                                 int64_t k, float *distances, int64_t *labels) {
+    return guarded([&] {
+        const faiss::Index &target = checked(index);
+        require(k > 0, "k must be > 0");
+        require(n >= 0 && (n == 0 || (queries != nullptr && distances != nullptr && labels != nullptr)),
+                "bad queries or output buffers");
+        if (!target.is_trained) throw ShimError(MNEMO_FAISS_ERROR_NOT_TRAINED, "index is not trained");
+        if (n == 0) return;
+        target.search(n, queries, k, distances, labels);
+    });
+}
+
+int32_t mnemo_faiss_index_remove_ids(mnemo_faiss_index_t *index, int64_t n, const int64_t *ids,
+                                     int64_t *out_removed) {
+    return guarded([&] {
+        faiss::Index &target = checked(index);
+        require(n >= 0 && (n == 0 || ids != nullptr), "bad ids");
+        faiss::IDSelectorBatch selector(n, ids);
+        size_t removed = target.remove_ids(selector);
+        if (out_removed) *out_removed = static_cast<int64_t>(removed);
+    });
+}
+
+int32_t mnemo_faiss_index_reset(mnemo_faiss_index_t *index) {
+    return guarded([&] { checked(index).reset(); });
+}
+
+int32_t mnemo_faiss_index_set_parameter(mnemo_faiss_index_t *index, const char *name, double value) {
+    return guarded([&] { set_parameter(&checked(index), name, value); });
+}
+
+int32_t mnemo_faiss_index_serialize(const mnemo_faiss_index_t *index, mnemo_faiss_buffer_t **out_buffer) {
+    return guarded([&] {
+        require(out_buffer != nullptr, "null output pointer");
+        *out_buffer = nullptr;
+        faiss::VectorIOWriter writer;
+        faiss::write_index(&checked(index), &writer);
+        auto buffer = std::make_unique<mnemo_faiss_buffer>();
+        buffer->bytes = std::move(writer.data);
+        *out_buffer = buffer.release();
+    });
+}
+
+int32_t mnemo_faiss_index_deserialize(const uint8_t *bytes, size_t size, mnemo_faiss_index_t **out_index) {
+    return guarded([&] {
+        require(out_index != nullptr, "null output pointer");
+        *out_index = nullptr;
+        require(bytes != nullptr || size == 0, "null bytes");
+        faiss::VectorIOReader reader;
+        reader.data.assign(bytes, bytes + size);
+        auto handle = std::make_unique<mnemo_faiss_index>();
+        handle->index.reset(faiss::read_index(&reader));
+        if (reader.rp != reader.data.size()) {
+            throw ShimError(MNEMO_FAISS_ERROR_ARGUMENT,
+                            "index stream has " + std::to_string(reader.data.size() - reader.rp) +
+                                " trailing bytes");
+        }
+        *out_index = handle.release();
+    });
+}
+
+const uint8_t *mnemo_faiss_buffer_data(const mnemo_faiss_buffer_t *buffer) {
+    return buffer ? buffer->bytes.data() : nullptr;
+}
+
+size_t mnemo_faiss_buffer_size(const mnemo_faiss_buffer_t *buffer) { return buffer ? buffer->bytes.size() : 0; }
+
+void mnemo_faiss_buffer_free(mnemo_faiss_buffer_t *buffer) { delete buffer; }
+
+void mnemo_faiss_set_num_threads(int32_t count) {
+    if (count > 0) omp_set_num_threads(count);
+}
+
+int32_t mnemo_faiss_get_num_threads(void) { return omp_get_max_threads(); }
+
+} // extern "C"

@@ -1,3 +1,0 @@
-import XCTest
-@testable import MnemoMemory
-final class MnemoMemoryPlaceholderTests: XCTestCase { func testModuleLoads() {} }
