@@ -47,7 +47,8 @@ public struct Sampler: Sendable {
     ///   - logits: one row of `vocabularySize` logits.
     ///   - history: tokens already in context (used only by the repetition penalty).
     /// - Returns: a token id in `0 ..< logits.count`.
-    /// - Complexity: O(n) when greedy, O(n log n) otherwise.
+    /// - Complexity: O(n) when greedy; O(n log k) with top-k; O(n + m log m) with top-p alone
+    ///   (m = tokens above llama2.c's nucleus cutoff); O(n log n) with neither filter.
     public mutating func sample(_ logits: [Float], history: [Int] = []) -> Int {
         let penalized = applyRepetitionPenalty(logits, history: history)
         if options.isGreedy { return Self.argmax(penalized) }
@@ -85,35 +86,94 @@ public struct Sampler: Sendable {
     /// temperature → top-k → top-p, then renormalise.
     private func distribution(_ logits: [Float]) -> [(id: Int, probability: Double)] {
         let temperature = options.temperature
-        var order: [(id: Int, score: Double)] = []
-        order.reserveCapacity(logits.count)
-        for (i, x) in logits.enumerated() {
-            let score = Double(x) / temperature
-            if score.isFinite { order.append((i, score)) }
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(options.topK > 0 ? min(options.topK, logits.count) : logits.count)
+        if options.topK > 0, options.topK < logits.count {
+            candidates = Self.topK(logits, k: options.topK, temperature: temperature)
+        } else {
+            for (i, x) in logits.enumerated() {
+                let score = Double(x) / temperature
+                if score.isFinite { candidates.append(Candidate(id: i, score: score)) }
+            }
         }
-        guard !order.isEmpty else { return [] }
-        order.sort { $0.score > $1.score || ($0.score == $1.score && $0.id < $1.id) }
-        if options.topK > 0, options.topK < order.count {
-            order.removeSubrange(options.topK...)
+        guard !candidates.isEmpty else { return [] }
+        // Softmax over the survivors (stored in `score` from here on as unnormalised weights).
+        let maximum = candidates.reduce(-Double.infinity) { max($0, $1.score) }
+        var total = 0.0
+        for i in candidates.indices {
+            candidates[i].score = Foundation.exp(candidates[i].score - maximum)
+            total += candidates[i].score
         }
-        let maximum = order[0].score
-        var weights = order.map { Foundation.exp($0.score - maximum) }
-        var total = weights.reduce(0, +)
-        var keep = order.count
+        if options.topP < 1, candidates.count > 1 {
+            // llama2.c `sample_topp`: a token with probability below (1 - p) / (n - 1) can never be
+            // inside the nucleus, so only the rest needs sorting.
+            let cutoff = (1 - options.topP) / Double(candidates.count - 1) * total
+            let inside = candidates.filter { $0.score >= cutoff }
+            if !inside.isEmpty { candidates = inside }  // rounding could otherwise empty a flat row
+        }
+        candidates.sort(by: Candidate.precedes)
+        var keep = candidates.count
         if options.topP < 1 {
             // HF TopPLogitsWarper removes tokens whose ascending cumulative mass is <= 1 - top_p;
             // equivalently keep the descending prefix up to and including the token whose
             // cumulative probability first reaches top_p (always at least one token).
             var cumulative = 0.0
             keep = 0
-            for w in weights {
+            for candidate in candidates {
                 keep += 1
-                cumulative += w / total
+                cumulative += candidate.score / total
                 if cumulative >= options.topP { break }
             }
-            weights.removeSubrange(keep...)
-            total = weights.reduce(0, +)
+            total = candidates[..<keep].reduce(0) { $0 + $1.score }
         }
-        return (0 ..< keep).map { (order[$0].id, weights[$0] / total) }
+        return candidates[..<keep].map { ($0.id, $0.score / total) }
+    }
+
+    private struct Candidate {
+        var id: Int
+        var score: Double
+
+        /// Higher score first, lower id first on ties.
+        static func precedes(_ a: Candidate, _ b: Candidate) -> Bool {
+            a.score > b.score || (a.score == b.score && a.id < b.id)
+        }
+    }
+
+    /// The `k` best finite `logits / temperature` (ties: lower id wins), via a size-k min-heap.
+    /// - Complexity: O(n log k).
+    private static func topK(_ logits: [Float], k: Int, temperature: Double) -> [Candidate] {
+        var heap: [Candidate] = []  // heap[0] is the worst kept candidate
+        heap.reserveCapacity(k)
+        func worse(_ a: Candidate, _ b: Candidate) -> Bool { Candidate.precedes(b, a) }
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count, worse(heap[l], heap[m]) { m = l }
+                if r < heap.count, worse(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        for (i, x) in logits.enumerated() {
+            let candidate = Candidate(id: i, score: Double(x) / temperature)
+            guard candidate.score.isFinite else { continue }
+            if heap.count < k {
+                heap.append(candidate)
+                var c = heap.count - 1
+                while c > 0 {
+                    let parent = (c - 1) / 2
+                    guard worse(heap[c], heap[parent]) else { break }
+                    heap.swapAt(c, parent)
+                    c = parent
+                }
+            } else if Candidate.precedes(candidate, heap[0]) {
+                heap[0] = candidate
+                siftDown(0)
+            }
+        }
+        return heap
     }
 }

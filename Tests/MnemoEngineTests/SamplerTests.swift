@@ -126,4 +126,51 @@ final class SamplerTests: XCTestCase {
         let decoded = try JSONDecoder().decode(SamplingOptions.self, from: JSONEncoder().encode(options))
         XCTAssertEqual(decoded, options)
     }
+
+    /// Naive reference: full softmax, full sort (probability descending, id ascending), then
+    /// top-k prefix, renormalise, top-p prefix, renormalise.
+    private func naiveDistribution(_ logits: [Float], temperature: Double, topK: Int, topP: Double) -> [(Int, Double)] {
+        var items = logits.enumerated().map { ($0.offset, Double($0.element) / temperature) }
+        items.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        if topK > 0 { items = Array(items.prefix(topK)) }
+        let m = items[0].1
+        var weights = items.map { Foundation.exp($0.1 - m) }
+        var total = weights.reduce(0, +)
+        var keep = items.count
+        if topP < 1 {
+            var cumulative = 0.0
+            keep = 0
+            for w in weights {
+                keep += 1
+                cumulative += w / total
+                if cumulative >= topP { break }
+            }
+            weights = Array(weights.prefix(keep))
+            total = weights.reduce(0, +)
+        }
+        return (0 ..< keep).map { (items[$0].0, weights[$0] / total) }
+    }
+
+    func testFilteredDistributionMatchesNaiveReference() {
+        var rng = Xoshiro256StarStar(seed: 99)
+        for trial in 0 ..< 300 {
+            let n = 1 + Int(rng.next() % 200)
+            // Coarse values so that ties are common.
+            let row = (0 ..< n).map { _ in Float(Int(rng.next() % 9)) * 0.5 - 2 }
+            let topK = Int(rng.next() % 4) == 0 ? 0 : 1 + Int(rng.next() % 50)
+            let topP = [1.0, 0.9, 0.5, 0.05][Int(rng.next() % 4)]
+            let temperature = [0.5, 1.0, 1.7][Int(rng.next() % 3)]
+            let sampler = Sampler(options: SamplingOptions(temperature: temperature, topK: topK, topP: topP, seed: 1))
+            let got = sampler.probabilities(row)
+            let expected = naiveDistribution(row, temperature: temperature, topK: topK, topP: topP)
+            guard got.count == expected.count else {
+                XCTFail("trial \(trial): \(got.count) tokens kept, expected \(expected.count)")
+                continue
+            }
+            for (g, e) in zip(got, expected) {
+                XCTAssertEqual(g.id, e.0, "trial \(trial)")
+                XCTAssertEqual(g.probability, e.1, accuracy: 1e-12, "trial \(trial)")
+            }
+        }
+    }
 }
