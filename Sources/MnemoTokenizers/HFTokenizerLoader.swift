@@ -15,6 +15,13 @@ enum HFTokenizerLoader {
         return try build(root, file: file, config: config, configFile: configURL?.path ?? "tokenizer_config.json")
     }
 
+    /// Builds from in-memory `tokenizer.json` bytes (`file` names it in errors).
+    static func load(data: Data, file: String, configData: Data? = nil) throws -> Tokenizer {
+        let root = try JSONReader.parse(data, file: file)
+        let config = try configData.map { try JSONReader.parse($0, file: "tokenizer_config.json") }
+        return try build(root, file: file, config: config, configFile: "tokenizer_config.json")
+    }
+
     static func readData(_ url: URL) throws -> Data {
         do { return try Data(contentsOf: url) } catch {
             throw TokenizerError.unreadable(file: url.path, reason: (error as NSError).localizedDescription)

@@ -9,8 +9,11 @@ extension Tokenizer {
     /// - Throws: `TokenizerError.truncated` when a field runs past the end of the file,
     ///   `.invalidValue` for a negative length, a length above `max_token_length`, or a count mismatch.
     public convenience init(llama2cURL url: URL, vocabularySize expected: Int? = nil) throws {
-        let file = url.path
-        let data = try HFTokenizerLoader.readData(url)
+        try self.init(llama2cData: try HFTokenizerLoader.readData(url), file: url.path, vocabularySize: expected)
+    }
+
+    /// Parses llama2.c `tokenizer.bin` bytes; `file` names them in errors. See `init(llama2cURL:vocabularySize:)`.
+    convenience init(llama2cData data: Data, file: String, vocabularySize expected: Int? = nil) throws {
         let bytes = [UInt8](data)
         var offset = 0
         func int32(_ field: String) throws -> Int32 {

@@ -46,6 +46,9 @@ extension Tokenizer {
         case .json:
             return try load(from: folder)
         case .other:
+            guard url.pathExtension.lowercased() == "bin" else {
+                throw TokenizerError.noTokenizerFound(path: url.path, reason: "not a Hugging Face folder, .gguf file or llama2.c checkpoint .bin")
+            }
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             let candidates: [String]
             if names.contains("tokenizer.bin") && url.lastPathComponent != "tokenizer.bin" {
@@ -91,6 +94,6 @@ extension Tokenizer {
         let isV1 = int32(0) == 0x616B_3432
         guard !isV1 || head.count >= 36 else { return nil }
         let v = Int(int32(isV1 ? 28 : 20)).magnitude
-        return v > 0 ? Int(v) : nil
+        return v > 0 && v < 1 << 24 ? Int(v) : nil
     }
 }
