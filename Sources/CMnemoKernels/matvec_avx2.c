@@ -1,7 +1,9 @@
 // AVX2 + FMA + F16C matrix-vector kernels. Four rows at a time share each load of x; the
 // weights are read with unaligned loads and converted to f32 in registers.
 // Q8_0 x Q8 follows the block dot product of llama.cpp's ggml_vec_dot_q8_0_q8_0
-// (ggml/src/ggml-cpu/arch/x86/quants.c): |x| * sign(w, x) with maddubs, then madd to i32.
+// (ggml/src/ggml-cpu/arch/x86/quants.c): maddubs of an absolute value with a sign-transferred
+// operand, then madd to i32. Unlike ggml we take |w| rather than |x| so that weights of -128
+// (valid int8, never produced by ggml's quantizer) stay exact.
 #include "internal.h"
 #if MNEMO_X86
 
@@ -145,11 +147,14 @@ MNEMO_AVX2 void mnemo_matvec_rows_avx2(mnemo_dtype dtype, const void *base, size
 
 // MARK: Q8_0 weights x Q8 activations
 
-/// sum over one block of qw * qx as 8 i32 lanes, converted to f32.
-MNEMO_AVX2 static inline __m256 q8q8_block(const char *wblk, __m256i ax, __m256i qx, __m256i ones) {
+/// sum over one block of qw * qx as 8 i32 lanes, converted to f32. maddubs needs one unsigned
+/// operand: |qw| (read as u8, so a weight of -128 gives 128, exact) times qx * sign(qw)
+/// (|qx| <= 127, so no overflow); pairs sum to at most 2 * 128 * 127 < 2^15.
+MNEMO_AVX2 static inline __m256 q8q8_block(const char *wblk, __m256i qx, __m256i ones) {
     __m256i qw = _mm256_loadu_si256((const __m256i *)(wblk + 2));
-    __m256i sy = _mm256_sign_epi8(qw, qx);               // qw * sign(qx)
-    __m256i p16 = _mm256_maddubs_epi16(ax, sy);          // |qx| * qw*sign(qx), pairs summed
+    __m256i aw = _mm256_sign_epi8(qw, qw);                // |qw| as u8
+    __m256i sx = _mm256_sign_epi8(qx, qw);                // qx * sign(qw)
+    __m256i p16 = _mm256_maddubs_epi16(aw, sx);
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
 }
 
@@ -168,12 +173,11 @@ MNEMO_AVX2 void mnemo_matvec_q8_0_q8_rows_avx2(const void *base, size_t row_byte
             float dx;
             memcpy(&dx, xb, sizeof dx);
             __m256i qx = _mm256_loadu_si256((const __m256i *)(xb + 4));
-            __m256i ax = _mm256_sign_epi8(qx, qx);
             size_t o = 34 * k;
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w0 + o))), q8q8_block(w0 + o, ax, qx, ones), a0);
-            a1 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w1 + o))), q8q8_block(w1 + o, ax, qx, ones), a1);
-            a2 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w2 + o))), q8q8_block(w2 + o, ax, qx, ones), a2);
-            a3 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w3 + o))), q8q8_block(w3 + o, ax, qx, ones), a3);
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w0 + o))), q8q8_block(w0 + o, qx, ones), a0);
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w1 + o))), q8q8_block(w1 + o, qx, ones), a1);
+            a2 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w2 + o))), q8q8_block(w2 + o, qx, ones), a2);
+            a3 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w3 + o))), q8q8_block(w3 + o, qx, ones), a3);
         }
         y[r] = hsum256(a0); y[r + 1] = hsum256(a1); y[r + 2] = hsum256(a2); y[r + 3] = hsum256(a3);
     }
@@ -185,9 +189,8 @@ MNEMO_AVX2 void mnemo_matvec_q8_0_q8_rows_avx2(const void *base, size_t row_byte
             float dx;
             memcpy(&dx, xb, sizeof dx);
             __m256i qx = _mm256_loadu_si256((const __m256i *)(xb + 4));
-            __m256i ax = _mm256_sign_epi8(qx, qx);
             size_t o = 34 * k;
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w0 + o))), q8q8_block(w0 + o, ax, qx, ones), a0);
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(mnemo_load_u16(w0 + o))), q8q8_block(w0 + o, qx, ones), a0);
         }
         y[r] = hsum256(a0);
     }

@@ -7,6 +7,11 @@ public struct KernelBenchResult: Sendable, CustomStringConvertible {
     public let name: String
     /// Median wall time of one call, in seconds.
     public let secondsPerCall: Double
+    /// Fastest call, in seconds (the least disturbed by other processes on a shared machine).
+    public let bestSecondsPerCall: Double
+    /// Process CPU time (all threads) per call, in seconds: on a shared machine, single-threaded
+    /// throughput from CPU time is not diluted by time the thread spent descheduled.
+    public let cpuSecondsPerCall: Double
     /// Weight bytes read per call.
     public let bytesPerCall: Int
     /// Floating-point operations per call (2 per multiply-add).
@@ -16,11 +21,21 @@ public struct KernelBenchResult: Sendable, CustomStringConvertible {
     public var gigabytesPerSecond: Double { Double(bytesPerCall) / secondsPerCall / 1e9 }
     /// GFLOP/s.
     public var gigaflopsPerSecond: Double { flopsPerCall / secondsPerCall / 1e9 }
+    /// GB/s per CPU-second (single-threaded runs: the undisturbed per-core rate).
+    public var cpuGigabytesPerSecond: Double { Double(bytesPerCall) / cpuSecondsPerCall / 1e9 }
+    /// GFLOP/s per CPU-second.
+    public var cpuGigaflopsPerSecond: Double { flopsPerCall / cpuSecondsPerCall / 1e9 }
+    /// GB/s of the fastest call.
+    public var bestGigabytesPerSecond: Double { Double(bytesPerCall) / bestSecondsPerCall / 1e9 }
+    /// GFLOP/s of the fastest call.
+    public var bestGigaflopsPerSecond: Double { flopsPerCall / bestSecondsPerCall / 1e9 }
 
     public var description: String {
-        let us = secondsPerCall * 1e6
-        return "\(name): \(String(format: "%.1f", us)) us/call, "
-            + "\(String(format: "%.2f", gigabytesPerSecond)) GB/s, \(String(format: "%.1f", gigaflopsPerSecond)) GFLOP/s"
+        let f = { (value: Double, digits: Int) in String(format: "%.\(digits)f", value) }
+        return "\(name): median \(f(secondsPerCall * 1e6, 1)) us/call, \(f(gigabytesPerSecond, 2)) GB/s, "
+            + "\(f(gigaflopsPerSecond, 1)) GFLOP/s; best \(f(bestSecondsPerCall * 1e6, 1)) us/call, "
+            + "\(f(bestGigabytesPerSecond, 2)) GB/s, \(f(bestGigaflopsPerSecond, 1)) GFLOP/s; "
+            + "per CPU-second \(f(cpuGigabytesPerSecond, 2)) GB/s, \(f(cpuGigaflopsPerSecond, 1)) GFLOP/s"
     }
 }
 
@@ -53,6 +68,7 @@ public enum KernelBench {
         defer { Threading.threadCount = saved }
         for m in matrices.prefix(2) { m.matvec(x.pointer, into: y.pointer) }   // warm-up
         var times: [Double] = []
+        let cpu0 = processCPUSeconds()
         for i in 0..<iterations {
             let m = matrices[i % copies]
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -61,7 +77,8 @@ public enum KernelBench {
         }
         let mode = dtype == .q8_0 ? " (\(WeightMatrix.q8MatvecMode.rawValue))" : ""
         return KernelBenchResult(name: "matvec \(dtype.rawValue)\(mode) \(rows)x\(cols) threads=\(threads)",
-                                 secondsPerCall: median(times), bytesPerCall: bytes,
+                                 secondsPerCall: median(times), bestSecondsPerCall: times.min()!,
+                                 cpuSecondsPerCall: (processCPUSeconds() - cpu0) / Double(iterations), bytesPerCall: bytes,
                                  flopsPerCall: 2 * Double(rows) * Double(cols))
     }
 
@@ -83,14 +100,22 @@ public enum KernelBench {
         defer { Threading.threadCount = saved }
         w.matmul(x.pointer, count: count, into: y.pointer)   // warm-up
         var times: [Double] = []
+        let cpu0 = processCPUSeconds()
         for _ in 0..<iterations {
             let t0 = DispatchTime.now().uptimeNanoseconds
             w.matmul(x.pointer, count: count, into: y.pointer)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
         }
         return KernelBenchResult(name: "matmul \(dtype.rawValue) \(count)x\(cols) * (\(rows)x\(cols))^T threads=\(threads)",
-                                 secondsPerCall: median(times), bytesPerCall: bytes,
+                                 secondsPerCall: median(times), bestSecondsPerCall: times.min()!,
+                                 cpuSecondsPerCall: (processCPUSeconds() - cpu0) / Double(iterations), bytesPerCall: bytes,
                                  flopsPerCall: 2 * Double(count) * Double(rows) * Double(cols))
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     private static func median(_ values: [Double]) -> Double {

@@ -21,7 +21,8 @@ public enum Threading {
 
     /// Threads used by `WeightMatrix.matvec` / `matmul` and by OpenBLAS (default: the number of
     /// active processors). Setting it also calls `openblas_set_num_threads`. Values below 1 are
-    /// treated as 1.
+    /// treated as 1. Change it between model calls, not while other threads are inside BLAS
+    /// (OpenBLAS resizes its thread pool).
     public static var threadCount: Int {
         get { lock.withLock { storedThreadCount } }
         set {
@@ -38,9 +39,16 @@ public enum Threading {
     /// `DispatchQueue.concurrentPerform` when more than one chunk results. `body` may run
     /// concurrently with itself: it must only write to memory owned by its own range.
     ///
+    /// ```swift
+    /// // attention heads in parallel, at most Threading.threadCount at a time
+    /// Threading.forEachChunk(count: headCount) { first, end in
+    ///     for h in first..<end { attendHead(h) }
+    /// }
+    /// ```
     /// - Complexity: O(threads) scheduling plus the work of `body`.
-    static func forEachChunk(count: Int, granularity: Int = 1, threads: Int,
-                             _ body: (_ begin: Int, _ end: Int) -> Void) {
+    public static func forEachChunk(count: Int, granularity: Int = 1, threads: Int = Threading.threadCount,
+                                    _ body: (_ begin: Int, _ end: Int) -> Void) {
+        precondition(granularity >= 1, "Threading.forEachChunk: granularity must be at least 1")
         guard count > 0 else { return }
         let units = (count + granularity - 1) / granularity
         let chunks = min(max(1, threads), units)

@@ -66,7 +66,8 @@ func makeMatrix(_ dtype: DType, rows: Int, cols: Int, rng: inout SplitMix64,
                 let d = Float16(abs(rng.float(0.05)) + 1e-4)
                 block.storeBytes(of: d.bitPattern, toByteOffset: 0, as: UInt16.self)
                 for j in 0..<32 {
-                    let q = Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127)   // -127...127, like ggml
+                    // -128...127: ggml's quantizer stays in ±127, but -128 is a valid stored value.
+                    let q = Int8(truncatingIfNeeded: Int(rng.next() % 256) - 128)
                     block.storeBytes(of: q, toByteOffset: 2 + j, as: Int8.self)
                 }
             }
