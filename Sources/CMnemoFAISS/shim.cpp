@@ -11,7 +11,6 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
-#include <faiss/clone_index.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
@@ -150,8 +149,14 @@ int32_t mnemo_faiss_index_clone(const mnemo_faiss_index_t *index, mnemo_faiss_in
     return guarded([&] {
         require(out_index != nullptr, "null output pointer");
         *out_index = nullptr;
+        // A write_index/read_index round trip rather than faiss::clone_index: in FAISS 1.7.3
+        // clone_index turns IndexHNSWFlat into a plain IndexHNSW that write_index rejects.
+        faiss::VectorIOWriter writer;
+        faiss::write_index(&checked(index), &writer);
+        faiss::VectorIOReader reader;
+        reader.data = std::move(writer.data);
         auto handle = std::make_unique<mnemo_faiss_index>();
-        handle->index.reset(faiss::clone_index(&checked(index)));
+        handle->index.reset(faiss::read_index(&reader));
         *out_index = handle.release();
     });
 }

@@ -10,11 +10,13 @@ enum CRC32 {
     }
 
     /// - Complexity: O(bytes.count).
-    static func checksum<Bytes: Collection>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { buffer in
+            table.withUnsafeBufferPointer { t in
+                var crc: UInt32 = 0xFFFF_FFFF
+                for b in buffer { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
+                return crc ^ 0xFFFF_FFFF
+            }
         }
-        return crc ^ 0xFFFF_FFFF
     }
 }

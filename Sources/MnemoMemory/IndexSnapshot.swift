@@ -139,6 +139,11 @@ public enum IndexSnapshot {
     /// - Throws: `.corruptSnapshot(file:detail:)` for a missing, truncated or corrupt file or an
     ///   inconsistent manifest.
     public static func load(from url: URL) throws -> ShardedVectorStore {
+        try load(from: url, read: read)
+    }
+
+    /// `load(from:)` with the file reader injectable (tests cut files in memory).
+    static func load(from url: URL, read: (URL) throws -> Data) throws -> ShardedVectorStore {
         var directory = url.standardizedFileURL
         let backup = directory.deletingLastPathComponent().appendingPathComponent(directory.lastPathComponent + ".backup")
         if !FileManager.default.fileExists(atPath: directory.path) && FileManager.default.fileExists(atPath: backup.path) {

@@ -70,8 +70,9 @@ final class FaissIndexTests: XCTestCase {
     func testApproximateRecallOnClusteredVectors() throws {
         var rng = SeededRNG(seed: 2024)
         let d = 32, n = 20_000, q = 200, k = 10
-        let base = TestData.clustered(count: n, dimension: d, clusters: 64, spread: 0.6, rng: &rng)
-        let queries = TestData.clustered(count: q, dimension: d, clusters: 64, spread: 0.6, rng: &rng)
+        // One draw, split: queries come from the same clusters as the stored vectors.
+        let all = TestData.clustered(count: n + q, dimension: d, clusters: 64, spread: 0.6, rng: &rng)
+        let base = Array(all[0 ..< n * d]), queries = Array(all[n * d ..< (n + q) * d])
         try checkRecall(base: base, queries: queries, dimension: d, k: k, label: "clustered")
     }
 
@@ -117,8 +118,8 @@ final class FaissIndexTests: XCTestCase {
     func testConcurrentSearchesMatchSerial() throws {
         var rng = SeededRNG(seed: 99)
         let d = 16, n = 5_000, q = 64, k = 8
-        let base = TestData.clustered(count: n, dimension: d, clusters: 20, spread: 0.5, rng: &rng)
-        let queries = TestData.clustered(count: q, dimension: d, clusters: 20, spread: 0.5, rng: &rng)
+        let all = TestData.clustered(count: n + q, dimension: d, clusters: 20, spread: 0.5, rng: &rng)
+        let base = Array(all[0 ..< n * d]), queries = Array(all[n * d ..< (n + q) * d])
         for description in ["Flat", "HNSW32", "IVF16,Flat"] {
             let index = try FaissIndex(dimension: d, description: description, metric: .innerProduct)
             try index.train(base)

@@ -51,7 +51,7 @@ int32_t mnemo_faiss_index_create(int32_t dimension, const char *description, int
                                  mnemo_faiss_index_t **out_index);
 /// Releases an index (NULL is allowed).
 void mnemo_faiss_index_free(mnemo_faiss_index_t *index);
-/// A deep copy (FAISS clone_index), e.g. of a trained empty index used as a template.
+/// A deep copy (via write_index/read_index in memory), e.g. of a trained empty index used as a template.
 int32_t mnemo_faiss_index_clone(const mnemo_faiss_index_t *index, mnemo_faiss_index_t **out_index);
 
 int32_t mnemo_faiss_index_dimension(const mnemo_faiss_index_t *index);

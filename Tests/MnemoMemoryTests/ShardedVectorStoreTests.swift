@@ -1,0 +1,173 @@
+// ShardedVectorStore eviction, values and positions against a plain array model.
+import Dispatch
+import XCTest
+@testable import MnemoMemory
+
+final class ShardedVectorStoreTests: XCTestCase {
+    /// The model: every appended entry in an array; the expected visible window is computed
+    /// from the documented guarantee, and search results from a brute-force scan of it.
+    struct Model {
+        var keys: [[Float]] = []
+        var values: [[Float]] = []
+        var positions: [Int64] = []
+
+        func visible(_ c: VectorStoreConfiguration) -> Range<Int64> {
+            let total = keys.count
+            guard total > 0 else { return 0..<0 }
+            switch c.retention {
+            case .exactNewest:
+                return Int64(max(0, total - c.capacity)) ..< Int64(total)
+            case .wholeShards:
+                // Shards cover [i*s, (i+1)*s); the newest shardCount + 1 started shards are kept.
+                let s = c.shardCapacity
+                let started = (total + s - 1) / s
+                return Int64(max(0, started - (c.shardCount + 1)) * s) ..< Int64(total)
+            }
+        }
+
+        func search(_ query: [Float], k: Int, in range: Range<Int64>, metric: VectorMetric) -> [SearchHit] {
+            let hits = range.map { id -> SearchHit in
+                let key = keys[Int(id)]
+                var acc = 0.0
+                for j in 0..<key.count {
+                    let a = Double(query[j]), b = Double(key[j])
+                    acc += metric == .innerProduct ? a * b : (a - b) * (a - b)
+                }
+                return SearchHit(id: id, score: Float(acc))
+            }
+            return Array(hits.sorted { metric.ranks($0.score, before: $1.score) }.prefix(k))
+        }
+    }
+
+    /// Property loop: many capacities, shard counts, both retentions, random batch sizes; after
+    /// every append the retained ids, stored records and Flat search results equal the model.
+    func testEvictionMatchesArrayModel() throws {
+        var rng = SeededRNG(seed: 42)
+        let d = 4, dv = 3
+        var checks = 0
+        for capacity in [1, 2, 3, 5, 8, 13, 32] {
+            for shardCount in [1, 2, 3, 4, 8] where shardCount <= capacity {
+                for retention in VectorStoreConfiguration.Retention.allCases {
+                    let metric: VectorMetric = Bool.random(using: &rng) ? .innerProduct : .l2
+                    let config = VectorStoreConfiguration(dimension: d, valueDimension: dv, metric: metric, indexDescription: "Flat",
+                                                          capacity: capacity, shardCount: shardCount, retention: retention)
+                    let store = try ShardedVectorStore(config)
+                    var model = Model()
+                    let maxBatch = [1, 3, 2 * capacity + 1][Int.random(in: 0..<3, using: &rng)]
+                    while model.keys.count < 4 * capacity + 5 {
+                        let n = Int.random(in: 1...maxBatch, using: &rng)
+                        let keys = TestData.gaussian(count: n, dimension: d, rng: &rng)
+                        let values = TestData.gaussian(count: n, dimension: dv, rng: &rng)
+                        let positions = (0..<n).map { Int64(model.keys.count + $0) * 10 + 7 }
+                        let ids = try store.append(keys: keys, values: values, positions: positions)
+                        XCTAssertEqual(ids, Int64(model.keys.count) ..< Int64(model.keys.count + n))
+                        for i in 0..<n {
+                            model.keys.append(Array(keys[i * d ..< (i + 1) * d]))
+                            model.values.append(Array(values[i * dv ..< (i + 1) * dv]))
+                            model.positions.append(positions[i])
+                        }
+                        let visible = model.visible(config)
+                        let label = "capacity \(capacity) shards \(shardCount) \(retention) after \(model.keys.count)"
+                        XCTAssertEqual(store.retainedIDs, visible, label)
+                        XCTAssertGreaterThanOrEqual(store.storedCount, min(model.keys.count, capacity), label)
+                        XCTAssertLessThanOrEqual(store.storedCount, (shardCount + 1) * config.shardCapacity, label)
+                        // Records of every visible id; the id just below the window is gone.
+                        for id in visible {
+                            let record = try store.record(id: id)
+                            XCTAssertEqual(record, VectorRecord(id: id, position: model.positions[Int(id)], value: model.values[Int(id)]), label)
+                        }
+                        if visible.lowerBound > 0 {
+                            let gone = visible.lowerBound - 1
+                            assertThrows("id \(gone) is not stored (retained ids: \(visible.lowerBound)..<\(visible.upperBound))") {
+                                try store.record(id: gone)
+                            }
+                        }
+                        // Search equals the brute-force model over the visible window.
+                        let query = TestData.gaussian(count: 1, dimension: d, rng: &rng)
+                        let k = Int.random(in: 1...(capacity + 2), using: &rng)
+                        let got = try store.search(query, k: k)[0]
+                        let expected = model.search(query, k: k, in: visible, metric: metric)
+                        XCTAssertEqual(got.map(\.id), expected.map(\.id), label + " k \(k)")
+                        for (a, b) in zip(got, expected) { XCTAssertEqual(a.score, b.score, accuracy: 1e-5 * max(1, abs(b.score)), label) }
+                        checks += 1
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checks, 500)
+    }
+
+    /// Insertion cost is bounded: the store never holds more than (shardCount + 1) shards, and
+    /// the per-append work is on the newest shard only (shard sizes never exceed shardCapacity).
+    func testShardCountAndSizesStayBounded() throws {
+        var rng = SeededRNG(seed: 5)
+        let config = VectorStoreConfiguration(dimension: 8, valueDimension: 0, indexDescription: "HNSW32", capacity: 100, shardCount: 4)
+        let store = try ShardedVectorStore(config)
+        for _ in 0..<50 {
+            try store.append(keys: TestData.gaussian(count: 37, dimension: 8, rng: &rng), values: [],
+                             positions: Array(repeating: 0, count: 37))
+            store.lock.reading {
+                XCTAssertLessThanOrEqual(store.shards.count, 5)
+                XCTAssertTrue(store.shards.allSatisfy { $0.count <= 25 && $0.index.count == $0.count })
+            }
+        }
+        XCTAssertEqual(store.count, 100)
+        XCTAssertEqual(store.nextID, 50 * 37)
+    }
+
+    /// f16 values round to the nearest half; positions are kept exactly.
+    func testHalfPrecisionValues() throws {
+        let config = VectorStoreConfiguration(dimension: 2, valueDimension: 3, valuePrecision: .f16, capacity: 4, shardCount: 2)
+        let store = try ShardedVectorStore(config)
+        let values: [Float] = [1.0, 0.1, -2.5, 65504, 1e-3, 3.14159]
+        try store.append(keys: [1, 0, 0, 1], values: values, positions: [1_000_000_000_000, 5])
+        XCTAssertEqual(try store.record(id: 0).value, values[0..<3].map { Float(Float16($0)) })
+        XCTAssertEqual(try store.record(id: 1), VectorRecord(id: 1, position: 5, value: values[3..<6].map { Float(Float16($0)) }))
+        XCTAssertEqual(try store.record(id: 0).position, 1_000_000_000_000)
+    }
+
+    /// An IVF store must be trained before append and search; after training, new shards are
+    /// copies of the trained template and search works across shards.
+    func testIVFStoreNeedsTraining() throws {
+        var rng = SeededRNG(seed: 8)
+        let config = VectorStoreConfiguration(dimension: 8, valueDimension: 1, metric: .l2, indexDescription: "IVF4,Flat", capacity: 200,
+                                              shardCount: 2, nprobe: 4)
+        let store = try ShardedVectorStore(config)
+        assertThrows("index 'IVF4,Flat' is not trained: call train(_:) before append") {
+            try store.append(keys: [Float](repeating: 0, count: 8), values: [0], positions: [0])
+        }
+        assertThrows("index 'IVF4,Flat' is not trained: call train(_:) before search") { try store.search([Float](repeating: 0, count: 8), k: 1) }
+        let keys = TestData.gaussian(count: 300, dimension: 8, rng: &rng)
+        try store.train(keys)
+        try store.append(keys: keys, values: (0..<300).map(Float.init), positions: (0..<300).map(Int64.init))
+        // nprobe = nlist, so search is exact: each stored key finds itself first.
+        let hits = try store.search(Array(keys[299 * 8 ..< 300 * 8]), k: 1)
+        XCTAssertEqual(hits[0].first?.id, 299)
+        XCTAssertEqual(try store.records(for: hits[0]).first?.value, [299])
+        XCTAssertEqual(store.retainedIDs, 100..<300)
+    }
+
+    /// Parallel store searches equal serial ones.
+    func testConcurrentStoreSearchesMatchSerial() throws {
+        var rng = SeededRNG(seed: 13)
+        let d = 16
+        let store = try ShardedVectorStore(.init(dimension: d, valueDimension: 0, indexDescription: "HNSW32", capacity: 3_000, shardCount: 3))
+        let all = TestData.clustered(count: 4_048, dimension: d, clusters: 10, spread: 0.5, rng: &rng)
+        let keys = Array(all[0 ..< 4_000 * d]), queries = Array(all[(4_000 * d)...])
+        try store.append(keys: keys, values: [], positions: Array(repeating: 0, count: 4_000))
+        let serial = try (0..<48).map { try store.search(Array(queries[$0 * d ..< ($0 + 1) * d]), k: 5)[0] }
+        let box = HitsBox(count: 48)
+        DispatchQueue.concurrentPerform(iterations: 48) { i in
+            box.set(i, try? store.search(Array(queries[i * d ..< (i + 1) * d]), k: 5)[0])
+        }
+        for i in 0..<48 { XCTAssertEqual(box.get(i), serial[i], "query \(i)") }
+    }
+}
+
+final class HitsBox: @unchecked Sendable {  // every access goes through `lock`
+    private var slots: [[SearchHit]?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ hits: [SearchHit]?) { lock.lock(); slots[i] = hits; lock.unlock() }
+    func get(_ i: Int) -> [SearchHit]? { lock.lock(); defer { lock.unlock() }; return slots[i] }
+}
