@@ -169,4 +169,17 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("--report"), result.stdout)
         XCTAssertTrue(result.stdout.contains("mean") && result.stdout.contains("best"), result.stdout)
     }
+
+    func testTokenizeAndBenchSubcommandsAreRegistered() throws {
+        let tokenize = try CLIRunner.run(["tokenize", "--model", modelPath, "--text", "Once upon a time", "--json"])
+        XCTAssertEqual(tokenize.status, 0, tokenize.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(tokenize.stdout.utf8)) as? [String: Any])
+        let session = try MnemoSession.load(model: CLIRunner.fixture("models/stories260K/stories260K.bin"))
+        XCTAssertEqual(object["tokens"] as? [Int], session.encode("Once upon a time"))
+        for group in [["bench", "tokenizer", "--help"], ["bench", "index", "--help"], ["bench", "model", "--help"]] {
+            let help = try CLIRunner.run(group)
+            XCTAssertEqual(help.status, 0, "\(group): \(help.stderr)")
+            XCTAssertTrue(help.stdout.contains("USAGE: mnemo \(group[0]) \(group[1])"), help.stdout)
+        }
+    }
 }

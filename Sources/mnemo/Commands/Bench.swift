@@ -3,8 +3,8 @@ import ArgumentParser
 /// `mnemo bench`: the benchmark group; `mnemo bench` alone runs the model benchmark.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks (the default, `bench model`, measures prompt processing and generation speed).",
-        subcommands: [BenchModel.self],
+        abstract: "Benchmarks: model (the default; prompt processing and generation speed), tokenizer, index.",
+        subcommands: [BenchModel.self, BenchTokenizer.self, BenchIndex.self],
         defaultSubcommand: BenchModel.self
     )
 }
