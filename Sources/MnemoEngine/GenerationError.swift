@@ -30,7 +30,7 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError, Equ
         case .emptyPrompt:
             return "the prompt encodes to no tokens and the tokenizer has no BOS token to start from"
         case let .notEnoughTokensToScore(count):
-            return "scoring needs at least 2 tokens, got \(count)"
+            return "scoring needs at least 2 tokens (the first one is not predicted), got \(count)"
         case let .tokenOutOfRange(id, vocabularySize):
             return "token id \(id) is outside the vocabulary 0..<\(vocabularySize)"
         case let .logitsSizeMismatch(expected, found):
