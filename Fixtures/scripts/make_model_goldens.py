@@ -211,8 +211,12 @@ def write_golden(name: str, spec: dict, model, folder: Path) -> dict:
     model.to(torch.float32)
     eos = model.config.eos_token_id
     with torch.no_grad():
-        gen = model.generate(torch.tensor([prompts[0]]), do_sample=False, max_new_tokens=GREEDY_TOKENS,
-                             pad_token_id=eos, eos_token_id=eos)[0, len(prompts[0]):].tolist()
+        result = model.generate(torch.tensor([prompts[0]]), do_sample=False, max_new_tokens=GREEDY_TOKENS,
+                                pad_token_id=eos, eos_token_id=eos, output_scores=True,
+                                return_dict_in_generate=True)
+        gen = result.sequences[0, len(prompts[0]):].tolist()
+        top2 = torch.stack(result.scores)[:, 0].topk(2).values
+        margin = float((top2[:, 0] - top2[:, 1]).min())  # smallest top-1 / top-2 logit gap on the way
         gen64 = model.to(torch.float64).generate(torch.tensor([prompts[0]]), do_sample=False,
                                                  max_new_tokens=GREEDY_TOKENS, pad_token_id=eos,
                                                  eos_token_id=eos)[0, len(prompts[0]):].tolist()
@@ -227,12 +231,12 @@ def write_golden(name: str, spec: dict, model, folder: Path) -> dict:
         "logits_dtype": "float64 forward pass (model.to(torch.float64); HF computes RoPE cos/sin in float32), "
                         "rounded to 7 significant digits",
         "float32_max_abs_diff": max_abs, "float32_max_rel_diff": max_rel,
-        "greedy_prompt": 0, "greedy": gen,
+        "greedy_prompt": 0, "greedy": gen, "greedy_min_top2_margin": margin,
         "greedy_method": f"model.generate(do_sample=False, max_new_tokens={GREEDY_TOKENS}) with KV cache, "
                          "float32 (float64 gives the same ids)",
     }
     (folder / "golden.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n", encoding="utf-8")
-    return {"max_abs": max_abs, "max_rel": max_rel, "greedy": gen,
+    return {"max_abs": max_abs, "max_rel": max_rel, "greedy": gen, "margin": margin,
             "max_logit": max(float(np.abs(l).max()) for l in logits64),
             "std_logit": float(np.std(np.concatenate([l.ravel() for l in logits64])))}
 
@@ -242,7 +246,8 @@ def make_one(name: str, spec: dict, gguf: bool) -> dict:
     folder = MODELS_DIR / name
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*"):
-        old.unlink()
+        if not old.name.startswith("llamacpp-"):  # llama.cpp's own logits are made by hand, see README
+            old.unlink()
     model = build_model(spec)
     model.save_pretrained(str(folder), safe_serialization=True)
     config_path = folder / "config.json"
@@ -286,7 +291,7 @@ def main() -> None:
         stats = make_one(name, MODELS[name], gguf=not args.no_gguf)
         files = {p.name: p.stat().st_size for p in sorted((MODELS_DIR / name).glob("*"))}
         print(f"{name}: f32-vs-f64 max abs {stats['max_abs']:.2e} rel {stats['max_rel']:.2e}, "
-              f"|logit| max {stats['max_logit']:.2f} std {stats['std_logit']:.2f}, greedy {stats['greedy']}")
+              f"|logit| max {stats['max_logit']:.2f} std {stats['std_logit']:.2f}, greedy {stats['greedy']} (min top-2 margin {stats['margin']:.3f})")
         print("   ", files)
 
 

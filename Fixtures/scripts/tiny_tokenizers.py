@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -42,7 +41,12 @@ def train_sentencepiece(folder: Path, vocab_size: int) -> None:
             model_type="bpe", byte_fallback=True, character_coverage=1.0, num_threads=1,
             normalization_rule_name="identity", split_digits=True, allow_whitespace_only_pieces=True,
             remove_extra_whitespaces=False, unk_id=0, bos_id=1, eos_id=2, pad_id=-1, minloglevel=2)
-        shutil.copy(f"{tmp}/tokenizer.model", folder / "tokenizer.model")
+        # The trainer spec records the (temporary) model_prefix; pin it so reruns are byte-identical.
+        from sentencepiece import sentencepiece_model_pb2
+        proto = sentencepiece_model_pb2.ModelProto()
+        proto.ParseFromString(Path(f"{tmp}/tokenizer.model").read_bytes())
+        proto.trainer_spec.model_prefix = "tokenizer"
+        (folder / "tokenizer.model").write_bytes(proto.SerializeToString())
         # transformers' own sentencepiece -> tokenizers conversion
         LlamaTokenizer.from_pretrained(tmp).save_pretrained(tmp + "/hf")
         tok_json = json.loads(Path(tmp + "/hf/tokenizer.json").read_text(encoding="utf-8"))

@@ -40,6 +40,9 @@ void mnemo_dequantize_rows_avx2(mnemo_dtype dtype, const void *base, size_t row_
                                 float *out, size_t row_begin, size_t row_end);
 void mnemo_f16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
 void mnemo_f32_to_f16_avx2(const float *src, uint16_t *dst, size_t n);
+void mnemo_exp_shifted_avx2(const float *x, float shift, float *out, size_t n);
+float mnemo_max_avx2(const float *x, size_t n);
+void mnemo_silu_mul_avx2(const float *gate, const float *up, float *out, size_t n);
 float mnemo_dot_avx2(const float *a, const float *b, size_t n);
 void mnemo_axpy_avx2(float alpha, const float *x, float *y, size_t n);
 #endif

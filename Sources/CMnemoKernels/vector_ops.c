@@ -53,16 +53,43 @@ void mnemo_layer_norm(const float *x, const float *w, const float *b, float eps,
     }
 }
 
+void mnemo_exp(const float *x, float *out, size_t n) {
+#if MNEMO_X86
+    if (mnemo_use_avx2()) { mnemo_exp_shifted_avx2(x, 0.0f, out, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) out[i] = expf(x[i]);
+}
+
 void mnemo_softmax(float *x, size_t n) {
     float mx = -INFINITY;
-    for (size_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - mx); sum += x[i]; }
+#if MNEMO_X86
+    int simd = mnemo_use_avx2();
+#else
+    int simd = 0;
+#endif
+    if (simd) {
+#if MNEMO_X86
+        mx = mnemo_max_avx2(x, n);
+        mnemo_exp_shifted_avx2(x, mx, x, n);
+#endif
+    } else {
+        for (size_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+        for (size_t i = 0; i < n; i++) x[i] = expf(x[i] - mx);
+    }
+    // Sum in double, four independent chains.
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }
+    for (; i < n; i++) s0 += x[i];
+    double sum = (s0 + s1) + (s2 + s3);
     float inv = (float)(1.0 / sum);
     for (size_t i = 0; i < n; i++) x[i] *= inv;
 }
 
 void mnemo_silu_mul(const float *gate, const float *up, float *out, size_t n) {
+#if MNEMO_X86
+    if (mnemo_use_avx2()) { mnemo_silu_mul_avx2(gate, up, out, n); return; }
+#endif
     for (size_t i = 0; i < n; i++) {
         float g = gate[i];
         out[i] = g / (1.0f + expf(-g)) * up[i];

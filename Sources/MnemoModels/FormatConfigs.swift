@@ -114,11 +114,22 @@ extension ModelConfig {
             return .linear(factor: factor ?? 1)
         case "yarn"?:
             guard let factor else { throw ModelError.missingConfig(key: "\(a).rope.scaling.factor", file: r.file) }
+            // convert_hf_to_gguf writes HF `attention_factor` as `yarn_attn_factor`; llama.cpp
+            // (llama-context.cpp) multiplies the cos/sin scale by `attn_factor` as well and derives
+            // it from `yarn_log_mul` (= mscale_all_dim) when that is set.
+            func mscale(_ scale: Double, _ m: Double) -> Double { scale <= 1 ? 1 : 0.1 * m * log(scale) + 1 }
+            var attention = try r.double("\(a).rope.scaling.yarn_attn_factor")
+            if attention == nil, let logMul = try r.double("\(a).rope.scaling.yarn_log_mul"), logMul != 0 {
+                attention = mscale(factor, 1) / mscale(factor, logMul)
+            }
+            if let multiplier = try r.double("\(a).rope.scaling.attn_factor") {
+                attention = (attention ?? mscale(factor, 1)) * multiplier
+            }
             return .yarn(YaRNParameters(
                 factor: factor, originalContextLength: try r.int("\(a).rope.scaling.original_context_length") ?? context,
                 betaFast: try r.double("\(a).rope.scaling.yarn_beta_fast") ?? 32,
                 betaSlow: try r.double("\(a).rope.scaling.yarn_beta_slow") ?? 1,
-                attentionFactor: try r.double("\(a).rope.scaling.attn_factor")))
+                attentionFactor: attention))
         case let other?:
             throw ModelError.invalidConfig(key: "\(a).rope.scaling.type", value: "\"\(other)\"", file: r.file,
                                            expected: "none, linear or yarn")

@@ -12,11 +12,17 @@ extension LanguageModel {
     ///   - cache: a cache made by this model's `makeCache()`.
     ///   - allLogits: `true` returns `tokens.count * vocab` floats (row t = logits after token t);
     ///     `false` returns `vocab` floats for the last token.
-    /// - Throws: `ModelError.tokenOutOfRange`, `.positionOutOfRange` (GPT-2 past its learned positions).
+    /// - Returns: logits; empty when `tokens` is empty (the cache is unchanged).
+    /// - Throws: `ModelError.tokenOutOfRange`, `.positionOutOfRange` (GPT-2 past its learned
+    ///   positions), `.cacheMismatch`. Nothing is appended to `cache` when it throws.
     /// - Complexity: O(T × parameters + T × (cache.count + T) × layers × hidden).
     public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool) throws -> [Float] {
         let c = config
         let T = tokens.count
+        guard cache.layerCount == c.layerCount, cache.kvWidth == c.kvWidth else {
+            throw ModelError.cacheMismatch(cacheLayers: cache.layerCount, cacheWidth: cache.kvWidth,
+                                           modelLayers: c.layerCount, modelWidth: c.kvWidth)
+        }
         guard T > 0 else { return [] }
         for t in tokens where t < 0 || t >= c.vocabularySize {
             throw ModelError.tokenOutOfRange(token: t, vocabularySize: c.vocabularySize)
@@ -28,7 +34,7 @@ extension LanguageModel {
         }
         let H = c.hiddenSize, qW = c.queryWidth, kvW = c.kvWidth, I = c.intermediateSize
         cache.reserve(end)
-        cache.rope?.prepare(positionEnd: end)
+        cache.rope?.prepare(positionStart: start, positionEnd: end)
         let s = cache.scratch
         let x = s.hidden.ensure(T * H)
         let xn = s.normed.ensure(T * H)
@@ -78,8 +84,10 @@ extension LanguageModel {
                     rope.rotate(keys + t * kvW, heads: c.kvHeadCount, headDim: c.headDim, position: start + t)
                 }
             }
-            attention(query: q, keys: cache.keys[l], values: cache.values[l], start: start, count: T,
-                      scores: s.scores.ensure(c.headCount * end), into: attn)
+            let shape = AttentionShape(headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
+                                       window: c.slidingWindow)
+            Attention.causal(shape, query: q, keys: cache.keys[l], values: cache.values[l], start: start, count: T,
+                             scratch: s.scores, into: attn)
             w.output.matmul(attn, count: T, into: proj)
             if let b = w.outputBias { b.withUnsafeBufferPointer { Ops.addBias(proj, $0.baseAddress!, rows: T, count: H) } }
             Ops.add(x, proj, count: T * H)
@@ -130,44 +138,4 @@ extension LanguageModel {
             }
         }
     }
-
-    /// Causal scaled-dot-product attention of `count` new queries (positions `start ..< start+count`)
-    /// over cached keys/values `0 ..< start+count`; query head `h` reads kv head `h / (heads / kvHeads)`.
-    /// - Complexity: O(heads × count × (start + count) × headDim); heads run in parallel.
-    private func attention(query: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>,
-                           values: UnsafeMutablePointer<Float>, start: Int, count T: Int,
-                           scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let c = config
-        let D = c.headDim, qW = c.queryWidth, kvW = c.kvWidth
-        let group = c.headCount / c.kvHeadCount
-        let end = start + T
-        let scale = 1 / Float(D).squareRoot()
-        let q = UnsafeSendablePointer(query), k = UnsafeSendablePointer(keys), v = UnsafeSendablePointer(values)
-        let sc = UnsafeSendablePointer(scores), o = UnsafeSendablePointer(out)
-        let work: @Sendable (Int) -> Void = { h in
-            let kvh = h / group
-            let row = sc.pointer + h * end
-            for t in 0..<T {
-                let length = start + t + 1
-                let qh = q.pointer + t * qW + h * D
-                for j in 0..<length { row[j] = Ops.dot(qh, k.pointer + j * kvW + kvh * D, count: D) * scale }
-                Ops.softmax(row, count: length)
-                let oh = o.pointer + t * qW + h * D
-                oh.initialize(repeating: 0, count: D)
-                for j in 0..<length { Ops.axpy(row[j], v.pointer + j * kvW + kvh * D, oh, count: D) }
-            }
-        }
-        if c.headCount > 1 && T * end * D * c.headCount >= 1 << 15 {
-            DispatchQueue.concurrentPerform(iterations: c.headCount, execute: work)
-        } else {
-            for h in 0..<c.headCount { work(h) }
-        }
-    }
-}
-
-/// A raw pointer passed to `concurrentPerform` workers that write disjoint ranges.
-struct UnsafeSendablePointer<T>: @unchecked Sendable {
-    // @unchecked Sendable: each worker touches a disjoint slice; the owner outlives the call.
-    let pointer: UnsafeMutablePointer<T>
-    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }

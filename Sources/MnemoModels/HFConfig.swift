@@ -67,6 +67,7 @@ public struct HFConfig: Codable, Sendable, Equatable {
     public var dtype: String?
     var attentionBias: Bool?
     var hiddenAct: String?
+    var slidingWindow: Int?
     // GPT-2 names.
     var nEmbd: Int?
     var nLayer: Int?
@@ -86,6 +87,7 @@ public struct HFConfig: Codable, Sendable, Equatable {
         case ropeTheta = "rope_theta", ropeScaling = "rope_scaling", ropeParameters = "rope_parameters"
         case partialRotaryFactor = "partial_rotary_factor"
         case torchDtype = "torch_dtype", dtype, attentionBias = "attention_bias", hiddenAct = "hidden_act"
+        case slidingWindow = "sliding_window"
         case nEmbd = "n_embd", nLayer = "n_layer", nHead = "n_head", nPositions = "n_positions"
         case nInner = "n_inner", layerNormEpsilon = "layer_norm_epsilon"
         case activationFunction = "activation_function"
@@ -112,7 +114,8 @@ public struct HFConfig: Codable, Sendable, Equatable {
     /// Converts a JSON decoding failure into a one-line `ModelError` naming the key and its value.
     static func mapDecodingError(_ error: DecodingError, data: Data, file: String) -> ModelError {
         func describe(_ path: [CodingKey]) -> (String, String) {
-            let key = path.map(\.stringValue).joined(separator: ".")
+            let joined = path.map(\.stringValue).joined(separator: ".")
+            let key = joined.isEmpty ? "(document)" : joined
             var node: Any? = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
             for k in path { node = (node as? [String: Any])?[k.stringValue] }
             let value: String
@@ -211,6 +214,9 @@ public struct HFConfig: Codable, Sendable, Equatable {
                 rope: RoPEConfig(theta: theta, dimension: ropeDim, pairing: .halves, scaling: scaling),
                 attentionBias: bias)
             config.outputBias = arch != .qwen2 && (attentionBias ?? false)
+            // Only Mistral applies `sliding_window` unconditionally (transformers MistralModel);
+            // Qwen2 needs `use_sliding_window`, which Mnemo does not implement (full attention).
+            if arch == .mistral { config.slidingWindow = slidingWindow }
         }
         try config.validate(file: file)
         return config

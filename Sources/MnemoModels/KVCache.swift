@@ -61,6 +61,10 @@ public final class KVCache {
     /// Forgets every stored position (keeps the allocation).
     public func reset() { count = 0 }
 
+    /// Keeps only the first `newCount` positions (e.g. to roll back a rejected continuation).
+    /// Values above `count` are ignored.
+    public func truncate(to newCount: Int) { count = min(count, max(0, newCount)) }
+
     /// Ensures room for `rows` positions, doubling capacity and keeping stored rows.
     /// - Complexity: amortized O(1) per position.
     func reserve(_ rows: Int) {

@@ -36,12 +36,25 @@ public final class LanguageModel: @unchecked Sendable {
         summary = ModelSummary(format: format, config: config, parameterCount: parameters, tensorTypes: types)
     }
 
+    /// The same weights under a modified configuration (tests: e.g. a different sliding window).
+    func replacingConfig(_ newConfig: ModelConfig) -> LanguageModel {
+        let copy = LanguageModel(config: newConfig, url: url, weights: weights, source: source,
+                                 format: summary.format, bound: [])
+        return copy
+    }
+
     /// Number of weights (tied matrices counted once).
     public var parameterCount: Int { summary.parameterCount }
 
-    /// A fresh, empty cache for this model.
+    /// A fresh, empty cache for this model (grows geometrically as positions are added).
     public func makeCache() -> KVCache {
         KVCache(layerCount: config.layerCount, kvWidth: config.kvWidth, rope: config.rope)
+    }
+
+    /// A fresh cache with room for `capacity` positions allocated up front (e.g. `config.contextLength`).
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layerCount: config.layerCount, kvWidth: config.kvWidth, rope: config.rope,
+                initialCapacity: max(1, capacity))
     }
 
     /// Loads a model: a Hugging Face folder (`config.json` + `model.safetensors` or a sharded

@@ -112,6 +112,9 @@ public struct ModelConfig: Sendable, Equatable {
     public var outputBias: Bool = false
     /// The MLP activation.
     public var activation: Activation = .silu
+    /// Mistral's sliding-window attention: a query at position q attends keys k with
+    /// `q - slidingWindow < k <= q` (transformers `sliding_window_overlay`); `nil` = full causal.
+    public var slidingWindow: Int?
 
     public init(architecture: Architecture, vocabularySize: Int, hiddenSize: Int, layerCount: Int,
                 headCount: Int, kvHeadCount: Int, headDim: Int, intermediateSize: Int, contextLength: Int,
@@ -156,6 +159,9 @@ public struct ModelConfig: Sendable, Equatable {
         if headCount % kvHeadCount != 0 {
             throw ModelError.invalidConfig(key: "num_key_value_heads", value: "\(kvHeadCount)", file: file,
                                            expected: "a divisor of num_attention_heads (\(headCount))")
+        }
+        if let w = slidingWindow, w <= 0 {
+            throw ModelError.invalidConfig(key: "sliding_window", value: "\(w)", file: file, expected: "a positive integer or null")
         }
         if let rope {
             if rope.dimension <= 0 || rope.dimension % 2 != 0 || rope.dimension > headDim {

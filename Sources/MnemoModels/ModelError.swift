@@ -21,6 +21,8 @@ public enum ModelError: Error, CustomStringConvertible, LocalizedError, Equatabl
     case tokenOutOfRange(token: Int, vocabularySize: Int)
     /// A position beyond what learned position embeddings cover (GPT-2).
     case positionOutOfRange(position: Int, limit: Int)
+    /// A cache made for a model of another shape was passed to `forward`.
+    case cacheMismatch(cacheLayers: Int, cacheWidth: Int, modelLayers: Int, modelWidth: Int)
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum ModelError: Error, CustomStringConvertible, LocalizedError, Equatabl
             return "token id \(token) is out of range 0..<\(vocabularySize)"
         case let .positionOutOfRange(position, limit):
             return "position \(position) is beyond the model's \(limit) learned positions"
+        case let .cacheMismatch(cacheLayers, cacheWidth, modelLayers, modelWidth):
+            return "KV cache has \(cacheLayers) layers x \(cacheWidth) wide, model needs \(modelLayers) x \(modelWidth): use model.makeCache()"
         }
     }
 

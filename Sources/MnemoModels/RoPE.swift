@@ -87,23 +87,26 @@ enum RoPEFrequencies {
 
 /// Lazily grown cos/sin tables for absolute positions, owned by one `KVCache`.
 ///
-/// Row `p` holds `cos(p * inv_freq[i]) * attentionFactor` and the same for sin, `i < dimension/2`.
+/// Holds rows `firstPosition ..< positions`; row `p` is `cos(p * inv_freq[i]) * attentionFactor`
+/// (and sin) for `i < dimension/2`. Static scalings keep one table grown geometrically from 0;
+/// dynamic NTK recomputes the frequencies whenever the sequence length changes beyond
+/// `max_position_embeddings`, and then only the rows of the current call are computed.
 final class RoPETable {
     let config: RoPEConfig
     private(set) var inverseFrequencies: [Float] = []
     private(set) var attentionFactor: Float = 1
     private(set) var cosines: [Float] = []
     private(set) var sines: [Float] = []
+    private(set) var firstPosition = 0
     private(set) var positions = 0
     private var frequencyKey = -1
 
     init(config: RoPEConfig) { self.config = config }
 
-    /// Makes rows `0..<positionEnd` available, with frequencies for a sequence of `positionEnd`
-    /// tokens (dynamic NTK recomputes them once the sequence outgrows `max_position_embeddings`,
-    /// like transformers' `dynamic_rope_update`).
-    /// - Complexity: O(new positions × dimension/2).
-    func prepare(positionEnd: Int) {
+    /// Makes rows `positionStart ..< positionEnd` available, with frequencies for a sequence of
+    /// `positionEnd` tokens (transformers' `dynamic_rope_update` uses `max(position_ids) + 1`).
+    /// - Complexity: O(new rows × dimension/2).
+    func prepare(positionStart: Int, positionEnd: Int) {
         var key = 0
         if case let .dynamic(_, maxPositions) = config.scaling { key = max(positionEnd, maxPositions) }
         if key != frequencyKey {
@@ -111,13 +114,22 @@ final class RoPETable {
             frequencyKey = key
             cosines.removeAll(keepingCapacity: true)
             sines.removeAll(keepingCapacity: true)
-            positions = 0
+            // A static table starts at 0 and is reused forever; a dynamic one only for this length.
+            firstPosition = key == 0 ? 0 : positionStart
+            positions = firstPosition
+        }
+        if positionStart < firstPosition {
+            // Only reachable after a dynamic table was built for later positions (cache reset).
+            cosines.removeAll(keepingCapacity: true)
+            sines.removeAll(keepingCapacity: true)
+            firstPosition = positionStart
+            positions = positionStart
         }
         guard positionEnd > positions else { return }
         let half = config.dimension / 2
-        let target = max(positionEnd, positions * 2, 64)
-        cosines.reserveCapacity(target * half)
-        sines.reserveCapacity(target * half)
+        let target = key == 0 ? max(positionEnd, positions * 2, 64) : positionEnd
+        cosines.reserveCapacity((target - firstPosition) * half)
+        sines.reserveCapacity((target - firstPosition) * half)
         for p in positions..<target {
             for i in 0..<half {
                 let angle = Float(p) * inverseFrequencies[i]
@@ -131,12 +143,13 @@ final class RoPETable {
     /// Rotates `heads` consecutive heads of `headDim` floats at `vector` to `position` in place.
     /// - Complexity: O(heads × dimension).
     func rotate(_ vector: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, position: Int) {
-        precondition(position < positions, "RoPETable.prepare must cover the position")
+        precondition(position >= firstPosition && position < positions, "RoPETable.prepare must cover the position")
         let half = config.dimension / 2
+        let row = position - firstPosition
         cosines.withUnsafeBufferPointer { cosBuf in
             sines.withUnsafeBufferPointer { sinBuf in
-                let c = cosBuf.baseAddress! + position * half
-                let s = sinBuf.baseAddress! + position * half
+                let c = cosBuf.baseAddress! + row * half
+                let s = sinBuf.baseAddress! + row * half
                 for h in 0..<heads {
                     let v = vector + h * headDim
                     switch config.pairing {

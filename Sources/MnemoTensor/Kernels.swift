@@ -26,12 +26,20 @@ public enum Kernels {
     }
 
     /// Numerically stable softmax in place: `x[i] = exp(x[i] - max x) / Σ_j exp(x[j] - max x)`
-    /// (sum in Double). Entries equal to `-inf` become 0 (masking); at least one entry must be
-    /// finite.
+    /// (sum in Double, exp as in `Kernels.exp`). Entries equal to `-inf` become 0 (masking); at
+    /// least one entry must be finite.
     /// - Complexity: O(n).
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
         precondition(n > 0, "Kernels.softmax: count must be positive")
         mnemo_softmax(x, n)
+    }
+
+    /// `out[i] = exp(x[i])`. AVX2 path: Cephes-style polynomial (relative error < 4·2⁻²⁴ for
+    /// x in [-87, 88]; results under ~1.2e-38 flush to 0, x > 88.02 saturates at ~1.6e38);
+    /// portable path: libm `expf`. `out` may alias `x`.
+    /// - Complexity: O(n).
+    public static func exp(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int) {
+        mnemo_exp(x, out, n)
     }
 
     /// SwiGLU gate: `out[i] = silu(gate[i]) · up[i]` with `silu(g) = g / (1 + exp(-g))`.

@@ -54,6 +54,19 @@ final class EquivalenceTests: XCTestCase {
                                                               naming: .huggingFace(gpt2Prefix: "transformer."), url: url))
     }
 
+    /// The same on the fixture models, in every weight type (matmul/sgemm prefill vs matvec decode).
+    func testPrefillEqualsDecodeOnFixtureModels() throws {
+        for file in ["llama-gqa/model-f32.gguf", "qwen2/model-q8_0.gguf", "gpt2/model-f16.gguf", "llama3-rope/model-q8_0.gguf",
+                     "stories260K/stories260K.bin"] {
+            let model = try LanguageModel.load(from: fixtureURL("models/\(file)"))
+            let tokens = prompt.map { ($0 * 37 + 11) % model.config.vocabularySize }
+            let prefill = try model.forward(tokens, cache: model.makeCache(), allLogits: true)
+            let decoded = try decodeOneByOne(model, tokens)
+            let (worst, maxAbs) = compare(prefill, decoded, atol: 1e-5, rtol: 1e-5)
+            XCTAssertLessThanOrEqual(worst, 0, "\(file): max |prefill - decode| = \(maxAbs)")
+        }
+    }
+
     /// GQA with kv heads shared by groups equals MHA where each query head gets its own copy.
     func testGroupedQueryAttentionEqualsDuplicatedHeads() throws {
         let gqa = TinyModels.llamaConfig(heads: 4, kvHeads: 2)
@@ -92,5 +105,10 @@ final class EquivalenceTests: XCTestCase {
         XCTAssertEqual(cache.count, 0)
         let again = try model.forward(long, cache: cache, allLogits: false)
         XCTAssertLessThanOrEqual(compare(again, first, atol: 1e-6, rtol: 1e-6).worstExcess, 0)
+        // Truncating and re-running the tail gives the same last logits.
+        cache.truncate(to: 30)
+        XCTAssertEqual(cache.count, 30)
+        let tail = try model.forward(Array(long[30...]), cache: cache, allLogits: false)
+        XCTAssertLessThanOrEqual(compare(tail, first, atol: 1e-5, rtol: 1e-5).worstExcess, 0)
     }
 }

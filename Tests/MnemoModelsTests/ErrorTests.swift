@@ -53,6 +53,19 @@ final class ErrorTests: XCTestCase {
         }
     }
 
+    /// `generation_config.json` bos/eos (int or list) take precedence over config.json's.
+    func testGenerationConfigOverridesTokenIDs() throws {
+        let hf = try HFConfig.decode(Data(llamaJSON.replacingOccurrences(of: "\"rms_norm_eps\"", with: "\"eos_token_id\": 2, \"bos_token_id\": 1, \"rms_norm_eps\"").utf8), file: "c")
+        XCTAssertEqual(try hf.modelConfig(file: "c").eosTokenIDs, [2])
+        let generation = try HFGenerationConfig.decode(Data("{\"bos_token_id\": 5, \"eos_token_id\": [7, 9]}".utf8), file: "g")
+        let c = try hf.modelConfig(file: "c", generation: generation)
+        XCTAssertEqual(c.bosTokenID, 5)
+        XCTAssertEqual(c.eosTokenIDs, [7, 9])
+        let gpt2 = try LanguageModel.load(from: fixtureURL("models/gpt2/model-f32.gguf"))
+        XCTAssertEqual(gpt2.config.bosTokenID, 383)
+        XCTAssertEqual(gpt2.config.eosTokenIDs, [383])
+    }
+
     func testUnknownModelType() {
         assertThrows("config.json: unknown model_type \"bert\" (supported: llama, mistral, qwen2, gpt2)") {
             _ = try config(llamaJSON.replacingOccurrences(of: "\"llama\"", with: "\"bert\""))
@@ -79,6 +92,9 @@ final class ErrorTests: XCTestCase {
         }
         assertThrows("config.json: invalid value for \"(document)\": not valid JSON, expected a JSON object") {
             _ = try config("{\"model_type\": ")
+        }
+        assertThrows("config.json: invalid value for \"(document)\": [], expected Dictionary<String, Any>") {
+            _ = try config("[]")
         }
     }
 
@@ -111,6 +127,12 @@ final class ErrorTests: XCTestCase {
         assertThrows("token id 37 is out of range 0..<37") { _ = try model.forward([1, 37], cache: cache, allLogits: false) }
         assertThrows("token id -1 is out of range 0..<37") { _ = try model.forward([-1], cache: cache, allLogits: false) }
         XCTAssertEqual(cache.count, 0, "a rejected call leaves the cache untouched")
+        XCTAssertEqual(try model.forward([], cache: cache, allLogits: true), [])
+        let other = TinyModels.llamaConfig(heads: 4, kvHeads: 4)
+        let wide = try LanguageModel.make(config: other, source: TinyModels.llamaSource(other), naming: .huggingFace(gpt2Prefix: ""), url: URL(fileURLWithPath: "/w"))
+        assertThrows("KV cache has 2 layers x 16 wide, model needs 2 x 32: use model.makeCache()") {
+            _ = try wide.forward([1], cache: cache, allLogits: false)
+        }
         let g = TinyModels.gpt2Config()
         let gpt2 = try LanguageModel.make(config: g, source: TinyModels.gpt2Source(g), naming: .huggingFace(gpt2Prefix: "transformer."), url: URL(fileURLWithPath: "/g"))
         assertThrows("position 32 is beyond the model's 32 learned positions") {

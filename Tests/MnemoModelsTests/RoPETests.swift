@@ -1,4 +1,5 @@
 import Foundation
+import MnemoFormats
 import XCTest
 @testable import MnemoModels
 
@@ -97,5 +98,32 @@ final class RoPETests: XCTestCase {
         let long = RoPEFrequencies.compute(rope, sequenceLength: 64).inverseFrequencies
         XCTAssertEqual(long[0], 1)
         XCTAssertLessThan(long[7], plain[7])
+    }
+
+    /// GGUF YaRN keys as written by convert_hf_to_gguf (`yarn_attn_factor` = HF attention_factor)
+    /// and llama.cpp's extra `attn_factor` multiplier.
+    func testGGUFYaRNMetadataMapping() throws {
+        var meta: [String: GGUFValue] = [
+            "general.architecture": .string("llama"), "llama.embedding_length": .uint32(64),
+            "llama.attention.head_count": .uint32(4), "llama.block_count": .uint32(1),
+            "llama.feed_forward_length": .uint32(128), "llama.context_length": .uint32(512),
+            "llama.vocab_size": .uint32(32), "llama.rope.scaling.type": .string("yarn"),
+            "llama.rope.scaling.factor": .float32(4), "llama.rope.scaling.original_context_length": .uint32(128),
+        ]
+        func yarn() throws -> YaRNParameters? {
+            let c = try ModelConfig.fromGGUF(metadata: meta, tensorInfos: [:], ropeFrequencyFactors: nil, file: "m.gguf")
+            if case let .yarn(p)? = c.rope?.scaling { return p }
+            return nil
+        }
+        XCTAssertNil(try yarn()?.attentionFactor, "derived from factor like transformers")
+        XCTAssertEqual(try yarn()?.originalContextLength, 128)
+        meta["llama.rope.scaling.yarn_attn_factor"] = .float32(1.25)
+        XCTAssertEqual(try yarn()?.attentionFactor, 1.25)
+        meta["llama.rope.scaling.attn_factor"] = .float32(2)
+        XCTAssertEqual(try yarn()?.attentionFactor, 2.5)
+        meta["llama.rope.scaling.type"] = .string("longrope")
+        XCTAssertThrowsError(try yarn()) { error in
+            XCTAssertEqual("\(error)", "m.gguf: invalid value for \"llama.rope.scaling.type\": \"longrope\", expected none, linear or yarn")
+        }
     }
 }

@@ -85,6 +85,10 @@ void mnemo_rms_norm(const float *x, const float *w, float eps, float *out, size_
 /// out[i] = (x[i] - mean) / sqrt(var + eps) * w[i] + b[i], biased variance (out may alias x).
 /// `b` may be NULL (no bias).
 void mnemo_layer_norm(const float *x, const float *w, const float *b, float eps, float *out, size_t n);
+/// out[i] = exp(x[i]) (out may alias x). AVX2 path: Cephes-style polynomial, relative error
+/// < 4 * 2^-24 for x in [-87, 88]; results below ~1.2e-38 flush to 0, x > 88.02 saturates at
+/// ~1.6e38. Scalar path: libm expf.
+void mnemo_exp(const float *x, float *out, size_t n);
 /// In-place x[i] = exp(x[i] - max) / sum_j exp(x[j] - max). n >= 1.
 void mnemo_softmax(float *x, size_t n);
 /// out[i] = gate[i] * sigmoid(gate[i]) * up[i] (out may alias gate or up).
