@@ -15,6 +15,16 @@
    Results in goldens/llama2c.json for Fixtures/models/stories260K/tok512.bin (vocab 512) and
    Fixtures/tokenizers/llama2/tokenizer.bin (vocab 32000).
 
+3. Pre-tokenizer splits: HF `tokenizers.pre_tokenizers.Split(Regex(p), "isolated")` (Oniguruma) for the
+   GPT-2, Llama 3 and Qwen2 patterns over the llama.cpp vocab inputs, the 83 multilingual inputs and a
+   few edge cases, as byte ranges, in goldens/pretokenizer_splits.json.
+
+4. Pipeline variants: the GPT-2 and Llama 2 tokenizer.json with some components overridden (Metaspace
+   pre-tokenizer/decoder as in Mistral/TinyLlama, Llama-3-style Split + ByteLevel with ignore_merges,
+   added tokens with lstrip/rstrip, Roberta/Template post-processors) encoded and decoded by HF
+   `tokenizers` on texts that include special-token strings, in goldens/hf_variants.json. Each entry
+   records the overrides so the Swift test applies exactly the same ones.
+
 Rerun (from the repository root):
     /work/venv/bin/python Fixtures/scripts/make_tokenizer_goldens.py --llama2c /work/ref/llama2.c
 (needs the `tokenizers` package and a llama2.c checkout containing run.c; nothing else.)
@@ -121,10 +131,114 @@ def llama2c(ref):
         json.dump(cases, f, indent=1, ensure_ascii=False)
 
 
+PATTERNS = {
+    "gpt2": r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
+    "llama3": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+    "qwen2": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+}
+
+EDGE_CASES = [
+    "", " ", "  ", "\n", " \n\n ", "a  b", "a \t\nb", "It's I'M we'Re they'LL 'd 'x", "x'sy", "?'s", "  !!\r\n\r\nabc",
+    "1234567 12 1", "\u00a0nbsp\u2003em\u3000ideo", "tab\t\tend\t", "mixed123abc456", "...\n\n\n", "\r\r\n x",
+    "\U0001F999\U0001F468\u200d\U0001F469 e\u0301 \u0663\u0664 \u2167 \u00bd", "end with spaces   ",
+]
+
+
+def splits():
+    from tokenizers import Regex, pre_tokenizers
+    with open(os.path.join(FIX, "tokenizers", "llama.cpp-vocab", "ggml-vocab-gpt-2.gguf.inp"), "rb") as f:
+        texts = f.read().decode("utf-8").split("\n__ggml_vocab_test__\n")
+    with open(os.path.join(FIX, "tokenizers", "swift-transformers-tests", "multilingual_inputs.json")) as f:
+        texts += [e["text"] for e in json.load(f)]
+    texts += EDGE_CASES
+    result = {"tokenizers_version": tokenizers.__version__, "patterns": PATTERNS, "cases": []}
+    for text in texts:
+        entry = {"text": text}
+        for name, pattern in PATTERNS.items():
+            pre = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
+            # offsets are in characters; convert to UTF-8 byte offsets
+            char_to_byte = [0]
+            for ch in text:
+                char_to_byte.append(char_to_byte[-1] + len(ch.encode("utf-8")))
+            entry[name] = [[char_to_byte[a], char_to_byte[b]] for _, (a, b) in pre.pre_tokenize_str(text)]
+        result["cases"].append(entry)
+    with open(os.path.join(OUT, "pretokenizer_splits.json"), "w") as f:
+        json.dump(result, f, ensure_ascii=False)
+
+
+VARIANT_TEXTS = [
+    "Hello world", " Hello  world ", "", " ", "Hello <s> world</s>!", "<s>start", "end</s>", "a<unk>b",
+    "x <|endoftext|> y<|endoftext|>", "Mask  <|mask|>  here", "line1\nline2\r\n\tindented", "It's 1234567 tokens",
+    "caf\u00e9 \u65e5\u672c\u8a9e \U0001F999 \u0645\u0631\u062d\u0628\u0627", "   leading and trailing   ",
+]
+
+METASPACE_FIRST = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}
+METASPACE_ALWAYS = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+VARIANTS = [
+    {"name": "gpt2", "base": "gpt2", "overrides": {}, "model_overrides": {}},
+    {"name": "llama2", "base": "llama2", "overrides": {}, "model_overrides": {}},
+    {"name": "llama2-metaspace-first", "base": "llama2", "model_overrides": {},
+     "overrides": {"normalizer": None, "pre_tokenizer": METASPACE_FIRST, "decoder": METASPACE_FIRST}},
+    {"name": "llama2-metaspace-always-split", "base": "llama2", "model_overrides": {},
+     "overrides": {"normalizer": None, "pre_tokenizer": METASPACE_ALWAYS, "decoder": METASPACE_ALWAYS}},
+    {"name": "gpt2-llama3-style", "base": "gpt2", "model_overrides": {"ignore_merges": True},
+     "overrides": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+         {"type": "Split", "pattern": {"Regex": PATTERNS["llama3"]}, "behavior": "Isolated", "invert": False},
+         {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]},
+         "post_processor": {"type": "TemplateProcessing",
+                            "single": [{"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                            "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                            "special_tokens": {"<|endoftext|>": {"id": "<|endoftext|>", "ids": [50256], "tokens": ["<|endoftext|>"]}}}}},
+    {"name": "gpt2-qwen2-style-prefix-space", "base": "gpt2", "model_overrides": {},
+     "overrides": {"normalizer": {"type": "NFC"}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+         {"type": "Split", "pattern": {"Regex": PATTERNS["qwen2"]}, "behavior": "Isolated", "invert": False},
+         {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": False}]}}},
+    {"name": "gpt2-added-lstrip-roberta", "base": "gpt2", "model_overrides": {},
+     "extra_added_tokens": [{"id": 50257, "content": "<|mask|>", "single_word": False, "lstrip": True, "rstrip": True,
+                             "normalized": False, "special": True},
+                            {"id": 50258, "content": " world", "single_word": False, "lstrip": False, "rstrip": False,
+                             "normalized": False, "special": False}],
+     "overrides": {"post_processor": {"type": "RobertaProcessing", "sep": ["<|endoftext|>", 50256], "cls": ["<|endoftext|>", 50256],
+                                      "trim_offsets": True, "add_prefix_space": False}}},
+]
+
+
+def variants():
+    result = {"tokenizers_version": tokenizers.__version__, "texts": VARIANT_TEXTS, "variants": []}
+    for v in VARIANTS:
+        with open(os.path.join(FIX, TOKENIZERS[v["base"]])) as f:
+            d = json.load(f)
+        d.update(v["overrides"])
+        d["model"].update(v["model_overrides"])
+        d["added_tokens"] = d["added_tokens"] + v.get("extra_added_tokens", [])
+        tok = tokenizers.Tokenizer.from_str(json.dumps(d))
+        entries = []
+        added = set(tok.get_added_tokens_decoder().keys())
+        for text in VARIANT_TEXTS:
+            ids = tok.encode(text).ids
+            # Decoding is recorded for the ids without added tokens only: how added tokens are decoded
+            # changed across tokenizers versions (0.23 decodes them as separate segments and does not
+            # skip `normalized` special tokens), while transformers' baselines match the classic rule.
+            plain = [i for i in ids if i not in added]
+            entries.append({"text": text, "ids": ids, "plain_ids": plain, "decoded_plain": tok.decode(plain)})
+        out = dict(v)
+        out["cases"] = entries
+        result["variants"].append(out)
+    with open(os.path.join(OUT, "hf_variants.json"), "w") as f:
+        json.dump(result, f, ensure_ascii=False, indent=0)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--llama2c", default="/work/ref/llama2.c", help="llama2.c checkout holding run.c")
+    ap.add_argument("--only", choices=["novels", "llama2c", "splits", "variants"], help="regenerate one group only")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
-    novels()
-    llama2c(args.llama2c)
+    if args.only in (None, "novels"):
+        novels()
+    if args.only in (None, "llama2c"):
+        llama2c(args.llama2c)
+    if args.only in (None, "splits"):
+        splits()
+    if args.only in (None, "variants"):
+        variants()

@@ -45,7 +45,7 @@ enum ByteLevel {
     /// Encodes raw bytes as the byte-level character string.
     static func encode(_ bytes: [UInt8]) -> String {
         var s = String.UnicodeScalarView()
-        for b in bytes { s.append(Unicode.Scalar(byteToScalar[Int(b)])!) }
+        for b in bytes { if let u = Unicode.Scalar(byteToScalar[Int(b)]) { s.append(u) } }  // all table values are valid scalars
         return String(s)
     }
 }

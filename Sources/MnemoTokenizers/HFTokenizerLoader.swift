@@ -169,7 +169,9 @@ enum HFTokenizerLoader {
                 let list = try JSONReader.array(t, file: configFile, key: "chat_template")
                 for (i, item) in list.enumerated() {
                     let o = try JSONReader.object(item, file: configFile, key: "chat_template[\(i)]")
-                    if (try? JSONReader.string(o["name"], file: configFile, key: "name")) == "default" || chatTemplate == nil {
+                    let isDefault: Bool
+                    if case .string("default")? = o["name"] { isDefault = true } else { isDefault = false }
+                    if isDefault || chatTemplate == nil {
                         chatTemplate = try JSONReader.string(o["template"], file: configFile, key: "chat_template[\(i)].template")
                     }
                 }

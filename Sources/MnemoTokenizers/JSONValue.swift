@@ -23,6 +23,12 @@ struct JSONObject: Sendable {
     }
 
     var count: Int { keys.count }
+
+    /// Replaces the value of `key` (first occurrence) or appends it.
+    mutating func set(_ key: String, _ value: JSONValue) {
+        let k = Array(key.utf8)
+        if let i = keys.firstIndex(of: k) { values[i] = value } else { keys.append(k); values.append(value) }
+    }
 }
 
 /// A strict RFC 8259 JSON parser over bytes; errors give the byte offset.

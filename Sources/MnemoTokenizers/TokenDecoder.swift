@@ -46,7 +46,9 @@ indirect enum TokenDecoder: Sendable {
     }
 
     /// Applies the decoder chain to token byte strings (HF `Decoder::decode_chain`).
-    func apply(_ tokens: [[UInt8]]) -> [[UInt8]] {
+    /// - Parameter streaming: keep `<0xXX>` runs as raw bytes (see `byteFallback`) instead of one U+FFFD
+    ///   per byte token of an invalid run as HF does.
+    func apply(_ tokens: [[UInt8]], streaming: Bool = false) -> [[UInt8]] {
         switch self {
         case .byteLevel:
             var joined: [UInt8] = []
@@ -55,7 +57,7 @@ indirect enum TokenDecoder: Sendable {
         case let .replace(pattern, content):
             return tokens.map { replaceAll($0, pattern, content) }
         case .byteFallback:
-            return Self.byteFallback(tokens)
+            return Self.byteFallback(tokens, streaming: streaming)
         case .fuse:
             var joined: [UInt8] = []
             for t in tokens { joined.append(contentsOf: t) }
@@ -63,14 +65,13 @@ indirect enum TokenDecoder: Sendable {
         case let .strip(content, start, stop):
             return tokens.map { Self.strip($0, content, start, stop) }
         case let .metaspace(replacement, prependFirst):
+            // HF decoders/metaspace.rs: in the first token every replacement is dropped (not turned into ' ').
             return tokens.enumerated().map { i, t in
-                let r = replaceAll(t, replacement, [UInt8(ascii: " ")])
-                if i == 0 && prependFirst && r.first == UInt8(ascii: " ") { return Array(r.dropFirst()) }
-                return r
+                replaceAll(t, replacement, i == 0 && prependFirst ? [] : [UInt8(ascii: " ")])
             }
         case .sequence(let items):
             var t = tokens
-            for d in items { t = d.apply(t) }
+            for d in items { t = d.apply(t, streaming: streaming) }
             return t
         }
     }
@@ -92,15 +93,16 @@ indirect enum TokenDecoder: Sendable {
     }
 
     /// Runs of `<0xXX>` tokens become their bytes if valid UTF-8, else one U+FFFD per byte token
-    /// (`decoders/byte_fallback.rs`). An incomplete UTF-8 run at the very end is kept as raw bytes so a
-    /// streaming decoder can wait for the rest of the character.
-    private static func byteFallback(_ tokens: [[UInt8]]) -> [[UInt8]] {
+    /// (`decoders/byte_fallback.rs`). When `streaming`, runs stay raw bytes: the streaming decoder waits
+    /// for incomplete characters and replaces invalid bytes itself, and a later byte token can never
+    /// change text already emitted (HF would turn a valid run plus one stray byte into all U+FFFD).
+    private static func byteFallback(_ tokens: [[UInt8]], streaming: Bool) -> [[UInt8]] {
         var out: [[UInt8]] = []
         var pending: [UInt8] = []
         var pendingCount = 0
-        func flush(atEnd: Bool) {
+        func flush() {
             guard pendingCount > 0 else { return }
-            if String(validating: pending, as: UTF8.self) != nil || (atEnd && isIncompleteTail(pending)) {
+            if String(validating: pending, as: UTF8.self) != nil || streaming {
                 out.append(pending)
             } else {
                 for _ in 0..<pendingCount { out.append([0xEF, 0xBF, 0xBD]) }
@@ -112,18 +114,12 @@ indirect enum TokenDecoder: Sendable {
             if let b = byteToken(t) {
                 pending.append(b); pendingCount += 1
             } else {
-                flush(atEnd: false)
+                flush()
                 out.append(t)
             }
         }
-        flush(atEnd: true)
+        flush()
         return out
-    }
-
-    /// True when `bytes` is valid UTF-8 except for an incomplete character at its end.
-    static func isIncompleteTail(_ bytes: [UInt8]) -> Bool {
-        let cut = completeUTF8Prefix(bytes)
-        return cut < bytes.count && String(validating: bytes[..<cut], as: UTF8.self) != nil
     }
 
     private static func strip(_ t: [UInt8], _ content: [UInt8], _ start: Int, _ stop: Int) -> [UInt8] {

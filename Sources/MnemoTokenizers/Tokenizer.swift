@@ -134,8 +134,8 @@ public final class Tokenizer: Sendable {
         String(decoding: decodeBytes(ids, skipSpecialTokens: skipSpecialTokens), as: UTF8.self)
     }
 
-    /// Decodes ids to raw bytes (before UTF-8 validation).
-    func decodeBytes(_ ids: [Int], skipSpecialTokens: Bool) -> [UInt8] {
+    /// Decodes ids to raw bytes (before UTF-8 validation); `streaming` as in `TokenDecoder.apply`.
+    func decodeBytes(_ ids: [Int], skipSpecialTokens: Bool, streaming: Bool = false) -> [UInt8] {
         if case .llama2c(let m) = model { return m.decode(ids, skipSpecialTokens: skipSpecialTokens) }
         var tokens: [[UInt8]] = []
         tokens.reserveCapacity(ids.count)
@@ -143,7 +143,7 @@ public final class Tokenizer: Sendable {
             if skipSpecialTokens && special[id] { continue }
             tokens.append(pieces[id])
         }
-        if let decoder { tokens = decoder.apply(tokens) }
+        if let decoder { tokens = decoder.apply(tokens, streaming: streaming) }
         var out: [UInt8] = []
         for t in tokens { out.append(contentsOf: t) }
         return out

@@ -49,7 +49,10 @@ extension Tokenizer {
             guard url.pathExtension.lowercased() == "bin" else {
                 throw TokenizerError.noTokenizerFound(path: url.path, reason: "not a Hugging Face folder, .gguf file or llama2.c checkpoint .bin")
             }
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
+                throw TokenizerError.unreadable(file: folder.path, reason: (error as NSError).localizedDescription)
+            }
             let candidates: [String]
             if names.contains("tokenizer.bin") && url.lastPathComponent != "tokenizer.bin" {
                 candidates = ["tokenizer.bin"]
