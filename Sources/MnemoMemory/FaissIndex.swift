@@ -33,8 +33,10 @@ public final class FaissIndex: VectorIndex, @unchecked Sendable {
     public let indexDescription: String
     private let handle: OpaquePointer
     private let lock = ReadWriteLock()
-    /// Search parameters set so far (reapplied when copying and saved in snapshots).
-    public private(set) var searchParameters: [SearchParameter: Int] = [:]
+    /// Search parameters set so far (reapplied by `emptyCopy`); written under the exclusive lock.
+    private var searchParameters: [SearchParameter: Int] = [:]
+    /// The value set for `parameter` with `setSearchParameter`, if any.
+    public func searchParameter(_ parameter: SearchParameter) -> Int? { lock.reading { searchParameters[parameter] } }
 
     /// Creates an empty index.
     /// - Parameters:
@@ -146,17 +148,17 @@ public final class FaissIndex: VectorIndex, @unchecked Sendable {
     /// An empty copy with the same training and search parameters (e.g. a new shard from a
     /// trained IVF template).
     public func emptyCopy() throws -> FaissIndex {
-        let copy: FaissIndex = try lock.reading {
+        let (copy, parameters): (FaissIndex, [SearchParameter: Int]) = try lock.reading {
             var out: OpaquePointer?
             let status = mnemo_faiss_index_clone(handle, &out)
             try check(status, operation: "clone")
             guard let cloned = out else {
                 throw VectorIndexError.faiss(operation: "clone", description: indexDescription, message: "no index returned")
             }
-            return FaissIndex(handle: cloned, description: indexDescription, metric: metric)
+            return (FaissIndex(handle: cloned, description: indexDescription, metric: metric), searchParameters)
         }
         try copy.reset()
-        for (parameter, value) in searchParameters { try copy.setSearchParameter(parameter, value) }
+        for (parameter, value) in parameters { try copy.setSearchParameter(parameter, value) }
         return copy
     }
 

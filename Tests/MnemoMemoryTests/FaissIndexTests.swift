@@ -130,6 +130,15 @@ final class FaissIndexTests: XCTestCase {
                 results.set(i, Result { try index.searchResults(Array(queries[i * d ..< (i + 1) * d]), k: k) })
             }
             for i in 0..<q { XCTAssertEqual(try results.get(i).get(), serial[i], "\(description) query \(i)") }
+            // Batches of 32 queries (FAISS's BLAS path for Flat starts at 20 queries) in parallel.
+            let batches = ResultBox(count: 2)
+            DispatchQueue.concurrentPerform(iterations: 2) { b in
+                batches.set(b, Result { try index.searchResults(Array(queries[b * 32 * d ..< (b + 1) * 32 * d]), k: k) })
+            }
+            for b in 0..<2 {
+                let serialBatch = try index.searchResults(Array(queries[b * 32 * d ..< (b + 1) * 32 * d]), k: k)
+                XCTAssertEqual(try batches.get(b).get(), serialBatch, "\(description) batch \(b)")
+            }
         }
     }
 }
