@@ -182,4 +182,24 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(help.stdout.contains("USAGE: mnemo \(group[0]) \(group[1])"), help.stdout)
         }
     }
+
+    func testPromptContinuationOnStdoutAndStatsOnStderr() throws {
+        let folder = FileManager.default.temporaryDirectory
+        let promptFile = folder.appendingPathComponent("mnemo-prompt-\(UUID().uuidString).txt")
+        try Data("Once upon a time".utf8).write(to: promptFile)
+        defer { try? FileManager.default.removeItem(at: promptFile) }
+        for source in [["--prompt", "Once upon a time"], ["--prompt-file", promptFile.path]] {
+            let result = try CLIRunner.run(["generate", "--model", modelPath, "--max-tokens", "12", "--temperature", "0",
+                                            "--verbose"] + source)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            // Only the continuation, which greedy decoding makes the rest of llama2.c's sample.
+            XCTAssertTrue(result.stdout.hasPrefix(", there was a little girl named Lily."), result.stdout)
+            XCTAssertFalse(result.stdout.contains("tok/s"))
+            XCTAssertTrue(result.stderr.contains("prompt: 5 tokens"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("generated: 12 tokens"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("stopped: maxTokens"), result.stderr)
+        }
+        let both = try CLIRunner.run(["generate", "--model", modelPath, "--prompt", "a", "--prompt-file", promptFile.path])
+        assertOneLineError(both, mentions: "--prompt")
+    }
 }
