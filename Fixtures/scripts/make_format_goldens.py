@@ -221,7 +221,8 @@ def main():
         "w.vector": torch.randn(7, generator=g),
         "w.cube": torch.randn(2, 3, 4, generator=g).to(torch.float16),
     }
-    save_file(mixed, str(OUT / "mixed.safetensors"), metadata={"format": "pt", "note": "mnemo fixture"})
+    # One metadata key only: the Rust writer orders metadata keys by hash (not reproducible).
+    save_file(mixed, str(OUT / "mixed.safetensors"), metadata={"format": "pt"})
     shard_dir = OUT / "sharded"; shard_dir.mkdir(exist_ok=True)
     s1 = {"a.weight": torch.randn(2, 3, generator=g), "b.weight": torch.randn(4, generator=g).to(torch.bfloat16)}
     s2 = {"c.weight": torch.randn(3, 2, generator=g).to(torch.float16)}

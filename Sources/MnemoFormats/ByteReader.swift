@@ -1,8 +1,10 @@
+import Foundation
+
 /// A read past the end of the data, found by `ByteReader`.
 ///
 /// Format readers catch it and rethrow it as their own domain error (`GGUFError.truncated`, ...)
 /// so callers see one error type per format.
-public struct ByteReaderOverrun: Error, CustomStringConvertible, Equatable {
+public struct ByteReaderOverrun: Error, CustomStringConvertible, LocalizedError, Equatable {
     /// Offset the read started at.
     public let offset: Int
     /// Bytes the read needed (may be huge when a length field is corrupt).
@@ -15,6 +17,8 @@ public struct ByteReaderOverrun: Error, CustomStringConvertible, Equatable {
     public var description: String {
         "truncated at offset \(offset) reading \(what): needs \(needed) bytes, only \(available) remain"
     }
+
+    public var errorDescription: String? { description }
 }
 
 /// A bounds-checked little-endian cursor over bytes (usually a `MappedFile`).

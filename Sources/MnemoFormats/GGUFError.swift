@@ -1,6 +1,8 @@
+import Foundation
+
 /// Why a GGUF file was rejected. Each description is one line naming the file and the offending
 /// key, tensor, offset or value, and what was expected.
-public enum GGUFError: Error, CustomStringConvertible, Equatable {
+public enum GGUFError: Error, CustomStringConvertible, LocalizedError, Equatable {
     case truncated(file: String, ByteReaderOverrun)
     case badMagic(file: String, found: [UInt8])
     case bigEndian(file: String, rawVersion: UInt32)
@@ -68,4 +70,6 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
             return "\(file): tensor '\(tensor)' has type \(typeName); supported: F32, F16, BF16, Q8_0"
         }
     }
+
+    public var errorDescription: String? { description }
 }

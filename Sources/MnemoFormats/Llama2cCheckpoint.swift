@@ -55,8 +55,6 @@ public final class Llama2cCheckpoint: TensorSource {
     public let tensorInfos: [String: TensorInfo]
     /// Tensor names in file order.
     public let tensorNames: [String]
-    /// Whether a legacy file carries the old freq_cis_real/imag block (always `false` for v1).
-    public let hasFreqCis: Bool
 
     /// The file URL.
     public var url: URL { file.url }
@@ -105,19 +103,18 @@ public final class Llama2cCheckpoint: TensorSource {
 
         let layout = try Self.layout(header, path: path)
         let floats = layout.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        // Legacy files always carry freq_cis_real/imag (seq_len x head_dim/2 floats each) after the
+        // final norm; run.c skips it, so the classifier (if unshared) follows it.
         let freqCis = header.version == .legacy ? header.seqLen * header.headDim : 0
-        let withFreq = dataStart + 4 * (floats + freqCis)
-        let withoutFreq = dataStart + 4 * floats
-        let expected = freqCis > 0 ? [withFreq, withoutFreq] : [withoutFreq]
-        guard expected.contains(file.count) else {
+        let expected = dataStart + 4 * (floats + freqCis)
+        guard file.count == expected else {
             throw Llama2cError.sizeMismatch(file: path, expected: expected, found: file.count)
         }
-        hasFreqCis = freqCis > 0 && file.count == withFreq
 
         var offset = dataStart
         var infos = [String: TensorInfo]()
         for (name, shape) in layout {
-            if name == "lm_head.weight" && hasFreqCis { offset += 4 * freqCis }
+            if name == "lm_head.weight" { offset += 4 * freqCis }
             let bytes = 4 * shape.reduce(1, *)
             infos[name] = TensorInfo(name: name, dtype: .f32, typeName: "F32", shape: shape, offset: offset, byteCount: bytes)
             offset += bytes

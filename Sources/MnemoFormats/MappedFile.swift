@@ -90,6 +90,23 @@ public final class MappedFile: @unchecked Sendable {
         isMapped = true
     }
 
+    /// Wraps a private in-memory copy of `bytes` as if it had been mapped from `url` (which is only
+    /// used in error messages). Useful for tests and for data that is already in memory.
+    /// - Complexity: O(bytes.count) copy.
+    public init(copying bytes: some Collection<UInt8>, url: URL) {
+        self.url = url
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        let copied: Void? = bytes.withContiguousStorageIfAvailable { source in
+            if let start = source.baseAddress { pointer.copyMemory(from: start, byteCount: source.count) }
+        }
+        if copied == nil {
+            _ = UnsafeMutableRawBufferPointer(start: pointer, count: bytes.count).initializeMemory(as: UInt8.self, from: bytes)
+        }
+        base = UnsafeRawPointer(pointer)
+        count = bytes.count
+        isMapped = false
+    }
+
     deinit {
         if isMapped {
             munmap(UnsafeMutableRawPointer(mutating: base), count)

@@ -1,6 +1,8 @@
+import Foundation
+
 /// Why a safetensors file or sharded index was rejected. Each description is one line naming the
 /// file and the offending tensor, key or value, and what was expected.
-public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
+public enum SafetensorsError: Error, CustomStringConvertible, LocalizedError, Equatable {
     case truncated(file: String, ByteReaderOverrun)
     case headerTooLarge(file: String, headerBytes: UInt64, available: Int)
     case invalidJSON(file: String, detail: String)
@@ -42,4 +44,6 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
             return "\(index): weight_map puts '\(tensor)' in \(shard), which has no such tensor"
         }
     }
+
+    public var errorDescription: String? { description }
 }

@@ -110,12 +110,12 @@ public final class SafetensorsFile: TensorSource {
                           offset: dataOffset + begin, byteCount: end - begin)
     }
 
-    /// Integers of a JSON array (rejecting floats and booleans).
+    /// Integers of a JSON array (rejecting fractions, negatives are left to the caller).
     private static func integers(_ value: Any?) -> [Int]? {
         guard let array = value as? [Any] else { return nil }
         var result = [Int]()
         for element in array {
-            guard !(element is Bool), let number = element as? NSNumber,
+            guard let number = element as? NSNumber,
                   let integer = Int(exactly: number.doubleValue), number.int64Value == Int64(integer) else { return nil }
             result.append(Int(number.int64Value))
         }

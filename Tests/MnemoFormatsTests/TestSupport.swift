@@ -59,6 +59,7 @@ func assertMessage(_ error: (any Error)?, contains fragments: [String], file: St
     guard let error else { return XCTFail("no error", file: file, line: line) }
     let message = "\(error)"
     XCTAssertFalse(message.contains("\n"), "message is not one line: \(message)", file: file, line: line)
+    XCTAssertEqual(error.localizedDescription, message, "localizedDescription differs", file: file, line: line)
     for fragment in fragments {
         XCTAssertTrue(message.contains(fragment), "message \"\(message)\" lacks \"\(fragment)\"", file: file, line: line)
     }
