@@ -12,6 +12,7 @@
    `#define TESTING` + `#include "run.c"` like llama2.c's test.c, and calls run.c's `build_tokenizer`,
    `encode(t, text, bos=1, eos=0, ...)` and `decode(t, prev, token)` (concatenated as run.c `generate`
    prints them). Compiled with `gcc -O2 -I<llama2.c> -o harness harness.c -lm`.
+   Texts: LLAMA2C_TEXTS below plus the first 6000 characters of Alice.
    Results in goldens/llama2c.json for Fixtures/models/stories260K/tok512.bin (vocab 512) and
    Fixtures/tokenizers/llama2/tokenizer.bin (vocab 32000).
 
@@ -109,6 +110,9 @@ def novels():
 
 
 def llama2c(ref):
+    # plus one long text (the first 6000 characters of Alice) to check the word-split fast path
+    with open(os.path.join(FIX, "novels", "alice_in_wonderland_pg11.txt"), "rb") as f:
+        texts = LLAMA2C_TEXTS + [f.read().decode("utf-8")[:6000]]
     cases = {"generator": "llama2.c run.c encode/decode via harness (see make_tokenizer_goldens.py)", "tokenizers": []}
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "harness.c")
@@ -118,11 +122,11 @@ def llama2c(ref):
         subprocess.check_call(["gcc", "-O2", "-I", ref, "-o", exe, src, "-lm"])
         inp = os.path.join(tmp, "input.bin")
         with open(inp, "wb") as f:
-            f.write(b"\0".join(t.encode("utf-8") for t in LLAMA2C_TEXTS) + b"\0")
+            f.write(b"\0".join(t.encode("utf-8") for t in texts) + b"\0")
         for path, vocab in [("models/stories260K/tok512.bin", 512), ("tokenizers/llama2/tokenizer.bin", 32000)]:
             out = subprocess.check_output([exe, os.path.join(FIX, path), str(vocab), inp]).decode("ascii").split("\n")
             entries = []
-            for i, text in enumerate(LLAMA2C_TEXTS):
+            for i, text in enumerate(texts):
                 ids = [int(x) for x in out[2 * i].split()]
                 decoded = bytes.fromhex(out[2 * i + 1]).decode("utf-8", errors="replace")
                 entries.append({"text": text, "ids_with_bos": ids, "decoded": decoded})

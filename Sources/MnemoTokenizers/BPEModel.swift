@@ -16,7 +16,7 @@ struct BPEModel: Sendable {
     /// `characters`: ids of the single-scalar tokens.
     let scalarIDs: [UInt32: Int32]
     /// Vocabulary keyed by the token's raw bytes (byte-level tokens decoded to bytes).
-    let vocabulary: [[UInt8]: Int32]
+    let vocabulary: ByteMap
     let merges: PairTable
     let unknownID: Int32
     let fuseUnknown: Bool

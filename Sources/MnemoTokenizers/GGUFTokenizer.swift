@@ -58,7 +58,7 @@ extension Tokenizer {
         switch modelName {
         case "llama":
             let scores = try optionalArray("scores", { $0.floatArray }, what: "floats") ?? [Float](repeating: 0, count: n)
-            var vocabulary: [[UInt8]: Int32] = [:]
+            var vocabulary: ByteMap = ByteMap()
             vocabulary.reserveCapacity(n)
             var byteIDs = [Int32](repeating: -1, count: 256)
             var crosses = false
@@ -98,8 +98,8 @@ extension Tokenizer {
             default:
                 throw TokenizerError.unsupported(file: file, key: key("pre"), found: preName, supported: "gpt-2, llama-bpe, qwen2")
             }
-            var stringToID: [[UInt8]: Int32] = [:]
-            var vocabulary: [[UInt8]: Int32] = [:]
+            var stringToID: ByteMap = ByteMap()
+            var vocabulary: ByteMap = ByteMap()
             for (i, t) in pieces.enumerated() where stringToID[t] == nil {
                 stringToID[t] = Int32(i)
                 vocabulary[ByteLevel.decode(utf8: t)] = Int32(i)

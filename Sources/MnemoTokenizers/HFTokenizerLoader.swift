@@ -47,7 +47,7 @@ enum HFTokenizerLoader {
         var postProcessor = try PostProcessor.parse(root["post_processor"], file: file)
 
         // Vocabulary: token bytes → id (bytes, not String: see JSONValue).
-        var stringToID: [[UInt8]: Int32] = [:]
+        var stringToID: ByteMap = ByteMap()
         stringToID.reserveCapacity(vocabJSON.count)
         var maxID = -1
         for (token, value) in zip(vocabJSON.keys, vocabJSON.values) {
@@ -84,7 +84,7 @@ enum HFTokenizerLoader {
         for t in added where pieces[t.id].isEmpty { pieces[t.id] = Array(t.content.utf8) }
 
         // Model.
-        var vocabulary: [[UInt8]: Int32] = [:]
+        var vocabulary: ByteMap = ByteMap()
         vocabulary.reserveCapacity(stringToID.count)
         var byteIDs = [Int32](repeating: -1, count: 256)
         var scalarIDs: [UInt32: Int32] = [:]
@@ -202,7 +202,7 @@ enum HFTokenizerLoader {
     }
 
     /// Ids of a merge's left and right tokens and of their concatenation.
-    static func resolveMerge(_ a: [UInt8], _ b: [UInt8], _ ids: [[UInt8]: Int32], rank: Int, file: String) throws -> (Int32, Int32, Int32) {
+    static func resolveMerge(_ a: [UInt8], _ b: [UInt8], _ ids: ByteMap, rank: Int, file: String) throws -> (Int32, Int32, Int32) {
         func name(_ x: [UInt8]) -> String { String(decoding: x, as: UTF8.self) }
         guard let left = ids[a] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: name(a)) }
         guard let right = ids[b] else { throw TokenizerError.unknownMergeToken(file: file, index: rank, token: name(b)) }

@@ -127,3 +127,34 @@ struct WordCache {
         for e in 0..<hashes.count { place(e) }
     }
 }
+
+/// A byte string as a dictionary key, hashed in one call over its bytes (the default `[UInt8]`
+/// hashing feeds the hasher byte by byte, which dominated loading).
+struct ByteKey: Hashable, Sendable {
+    let bytes: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+/// Byte string → id map (exact bytes: no Unicode canonical equivalence, unlike `String` keys).
+struct ByteMap: Sendable, Sequence {
+    private var storage: [ByteKey: Int32] = [:]
+
+    init() {}
+
+    subscript(key: [UInt8]) -> Int32? {
+        get { storage[ByteKey(bytes: key)] }
+        set { storage[ByteKey(bytes: key)] = newValue }
+    }
+
+    var count: Int { storage.count }
+
+    mutating func reserveCapacity(_ n: Int) { storage.reserveCapacity(n) }
+
+    func makeIterator() -> AnyIterator<([UInt8], Int32)> {
+        var it = storage.makeIterator()
+        return AnyIterator { it.next().map { ($0.key.bytes, $0.value) } }
+    }
+}

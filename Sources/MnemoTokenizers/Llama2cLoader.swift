@@ -52,9 +52,13 @@ extension Tokenizer {
             throw TokenizerError.invalidValue(file: file, key: "token count", found: "\(vocab.count)",
                                               expected: "at least 259 (<unk>, <s>, </s> and 256 byte tokens)")
         }
-        var lookup: [[UInt8]: Int32] = [:]
+        var lookup: ByteMap = ByteMap()
         for (i, v) in vocab.enumerated().reversed() { lookup[v] = Int32(i) }
-        let model = Llama2cModel(vocab: vocab, scores: scores, lookup: lookup, maxTokenLength: maxLength)
+        let spaceAfterCharacter = vocab.contains { piece in
+            piece.indices.dropFirst().contains { piece[$0] == 0x20 && piece[$0 - 1] != 0x20 }
+        }
+        let model = Llama2cModel(vocab: vocab, scores: scores, lookup: lookup, maxTokenLength: maxLength,
+                                 splitsBeforeSpace: !spaceAfterCharacter)
         var special = [Bool](repeating: false, count: vocab.count)
         special[Llama2cModel.bos] = true
         special[Llama2cModel.eos] = true

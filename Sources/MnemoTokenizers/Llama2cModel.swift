@@ -7,8 +7,11 @@
 struct Llama2cModel: Sendable {
     let vocab: [[UInt8]]
     let scores: [Float]
-    let lookup: [[UInt8]: Int32]
+    let lookup: ByteMap
     let maxTokenLength: Int
+    /// No piece has a space after another character, so the text can be cut before every space that
+    /// follows a non-space without changing the result (checked at load); words are then cached.
+    let splitsBeforeSpace: Bool
     static let bos = 1
     static let eos = 2
 
@@ -32,11 +35,49 @@ struct Llama2cModel: Sendable {
         guard !text.isEmpty else { return }
         var tokens: [Int32] = []
         if let space = lookup[[UInt8(ascii: " ")]] { tokens.append(space) }
+        guard splitsBeforeSpace else {
+            appendCharacters(text[...], into: &tokens)
+            merge(&tokens)
+            out.append(contentsOf: tokens)
+            return
+        }
+        // The dummy-prefix space belongs to the first word; cut before each space that follows a non-space.
+        var cache = WordCache()
+        let full = (tokens.isEmpty ? [] : [UInt8(ascii: " ")]) + text
+        full.withUnsafeBufferPointer { b in
+            var start = 0
+            for i in 0...b.count where i == b.count || (i > start && b[i] == 0x20 && b[i - 1] != 0x20) {
+                let range = start..<i
+                start = i
+                let hash = hashBytes(b, range)
+                if let hit = cache.lookup(b, range, hash: hash) {
+                    cache.idArena.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[hit])) }
+                    continue
+                }
+                var word: [Int32] = []
+                if range.lowerBound == 0 && !tokens.isEmpty {
+                    word = tokens
+                    appendCharacters(full[1..<range.upperBound], into: &word)
+                } else {
+                    appendCharacters(full[range], into: &word)
+                }
+                merge(&word)
+                word.withUnsafeBufferPointer { cache.insert(b, range, hash: hash, ids: $0) }
+                out.append(contentsOf: word)
+            }
+        }
+    }
+
+    /// One token per UTF-8 character, or its bytes as ids `byte + 3` (run.c `encode`, first loop).
+    private func appendCharacters(_ text: ArraySlice<UInt8>, into tokens: inout [Int32]) {
         var buffer: [UInt8] = []
-        for (i, c) in text.enumerated() {
+        var i = text.startIndex
+        while i < text.endIndex {
+            let c = text[i]
             if c & 0xC0 != 0x80 { buffer.removeAll(keepingCapacity: true) }
             buffer.append(c)
-            if i + 1 < text.count && text[i + 1] & 0xC0 == 0x80 && buffer.count < 4 { continue }
+            i += 1
+            if i < text.endIndex && text[i] & 0xC0 == 0x80 && buffer.count < 4 { continue }
             if let id = lookup[buffer] {
                 tokens.append(id)
             } else {
@@ -44,7 +85,12 @@ struct Llama2cModel: Sendable {
             }
             buffer.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Merges the best-scoring adjacent pair (leftmost on ties) until none is in the vocabulary.
+    private func merge(_ tokens: inout [Int32]) {
         let n = tokens.count
+        guard n >= 2 else { return }
         var next = (0..<n).map { Int32($0 + 1) }
         next[n - 1] = -1
         var prev = (0..<n).map { Int32($0 - 1) }
@@ -90,8 +136,11 @@ struct Llama2cModel: Sendable {
             consider(Int(prev[left]))
             consider(left)
         }
+        var result: [Int32] = []
+        result.reserveCapacity(n)
         var i = 0
-        while i >= 0 { out.append(tokens[i]); i = Int(next[i]) }
+        while i >= 0 { result.append(tokens[i]); i = Int(next[i]) }
+        tokens = result
     }
 
     /// Decodes ids as run.c `decode` does piece by piece.

@@ -5,7 +5,7 @@
 /// vocabulary piece with the highest score (leftmost on ties), then emits each symbol's piece, or its
 /// bytes as `<0xXX>` tokens when the character is not in the vocabulary.
 struct ScoreSPMModel: Sendable {
-    let vocabulary: [[UInt8]: Int32]
+    let vocabulary: ByteMap
     let scores: [Float]
     let byteIDs: [Int32]
     let unknownID: Int32

@@ -65,8 +65,10 @@ public final class Tokenizer: Sendable {
 
     /// Encodes `text` to token ids.
     ///
-    /// Added/special tokens written in the text are recognised; `addSpecialTokens` adds the
-    /// post-processor's BOS/EOS (or those `tokenizer_config.json` / GGUF metadata ask for).
+    /// Added/special tokens written in the text are recognised (HF added tokens; GGUF control,
+    /// user-defined and unknown tokens, as llama.cpp with `parse_special`; not for llama2.c, like run.c).
+    /// `addSpecialTokens` adds the post-processor's BOS/EOS (or those `tokenizer_config.json` / GGUF
+    /// metadata ask for; llama2.c: BOS only, as run.c).
     /// - Complexity: O(n) in the text length for cached words; see `BPEModel` for uncached words.
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
         var out: [Int32] = []

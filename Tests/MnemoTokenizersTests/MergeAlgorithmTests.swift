@@ -41,7 +41,7 @@ final class MergeAlgorithmTests: XCTestCase {
     /// Initial symbols via the public path: a merge table lookup-free encode of single characters.
     static func initial(_ m: BPEModel, _ p: UnsafeBufferPointer<UInt8>) -> [Int32] {
         var s = BPEScratch()
-        let empty = BPEModel(alphabet: m.alphabet, byteIDs: m.byteIDs, scalarIDs: m.scalarIDs, vocabulary: [:],
+        let empty = BPEModel(alphabet: m.alphabet, byteIDs: m.byteIDs, scalarIDs: m.scalarIDs, vocabulary: ByteMap(),
                              merges: PairTable(capacity: 1), unknownID: m.unknownID, fuseUnknown: m.fuseUnknown,
                              byteFallback: m.byteFallback, ignoreMerges: false, splitsBeforeMetaspace: false)
         empty.encodeWord(p, 0..<p.count, scratch: &s)

@@ -6,7 +6,7 @@ import MnemoTokenizers
 struct BenchTokenizer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
-        abstract: "Time encoding a whole UTF-8 file: characters, tokens, seconds and tokens/s (best of N).")
+        abstract: "Time encoding a whole UTF-8 file: characters, tokens, seconds and tokens/s (best of N), and the load time.")
 
     @Option(help: "Tokenizer: tokenizer.json, its folder, .gguf or llama2.c tokenizer.bin.")
     var tokenizer: String
@@ -25,7 +25,9 @@ struct BenchTokenizer: ParsableCommand {
     }
 
     func run() throws {
+        let loadStart = DispatchTime.now().uptimeNanoseconds
         let tok = try Tokenizer.load(from: URL(fileURLWithPath: tokenizer))
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let text = try readUTF8Text(url: URL(fileURLWithPath: file))
         var best = Double.infinity
         var count = 0
@@ -38,9 +40,10 @@ struct BenchTokenizer: ParsableCommand {
         let rate = Double(count) / best
         let line: String
         if json {
-            line = "{\"chars\": \(chars), \"tokens\": \(count), \"seconds\": \(best), \"tokens_per_second\": \(Int(rate))}"
+            line = "{\"chars\": \(chars), \"tokens\": \(count), \"seconds\": \(best), \"tokens_per_second\": \(Int(rate)), \"load_seconds\": \(loadSeconds)}"
         } else {
             line = "chars \(chars)  tokens \(count)  seconds \(String(format: "%.4f", best))  tokens/s \(Int(rate))"
+                + "  (load \(String(format: "%.3f", loadSeconds)) s)"
         }
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
