@@ -68,6 +68,8 @@ public struct HFConfig: Codable, Sendable, Equatable {
     var attentionBias: Bool?
     var hiddenAct: String?
     var slidingWindow: Int?
+    var useSlidingWindow: Bool?
+    var mlpBias: Bool?
     // GPT-2 names.
     var nEmbd: Int?
     var nLayer: Int?
@@ -87,7 +89,7 @@ public struct HFConfig: Codable, Sendable, Equatable {
         case ropeTheta = "rope_theta", ropeScaling = "rope_scaling", ropeParameters = "rope_parameters"
         case partialRotaryFactor = "partial_rotary_factor"
         case torchDtype = "torch_dtype", dtype, attentionBias = "attention_bias", hiddenAct = "hidden_act"
-        case slidingWindow = "sliding_window"
+        case slidingWindow = "sliding_window", useSlidingWindow = "use_sliding_window", mlpBias = "mlp_bias"
         case nEmbd = "n_embd", nLayer = "n_layer", nHead = "n_head", nPositions = "n_positions"
         case nInner = "n_inner", layerNormEpsilon = "layer_norm_epsilon"
         case activationFunction = "activation_function"
@@ -202,6 +204,13 @@ public struct HFConfig: Codable, Sendable, Equatable {
             case "silu", "swish": break
             case let other:
                 throw ModelError.invalidConfig(key: "hidden_act", value: "\"\(other)\"", file: file, expected: "silu")
+            }
+            if useSlidingWindow == true {
+                throw ModelError.invalidConfig(key: "use_sliding_window", value: "true", file: file,
+                                               expected: "false (Qwen2 per-layer sliding windows are not supported)")
+            }
+            if mlpBias == true {
+                throw ModelError.invalidConfig(key: "mlp_bias", value: "true", file: file, expected: "false (not supported)")
             }
             let bias = arch == .qwen2 || (attentionBias ?? false)
             config = ModelConfig(

@@ -87,6 +87,10 @@ final class ErrorTests: XCTestCase {
         assertThrows("config.json: invalid value for \"num_key_value_heads\": 3, expected a divisor of num_attention_heads (4)") {
             _ = try config(llamaJSON.replacingOccurrences(of: "\"num_key_value_heads\": 2", with: "\"num_key_value_heads\": 3"))
         }
+        assertThrows("config.json: invalid value for \"use_sliding_window\": true, expected false (Qwen2 per-layer sliding windows are not supported)") {
+            _ = try config(llamaJSON.replacingOccurrences(of: "\"llama\"", with: "\"qwen2\"")
+                .replacingOccurrences(of: "\"rope_theta\"", with: "\"use_sliding_window\": true, \"rope_theta\""))
+        }
         assertThrows("config.json: missing required key \"intermediate_size\"") {
             _ = try config(llamaJSON.replacingOccurrences(of: "\"intermediate_size\": 48,", with: ""))
         }
