@@ -22,7 +22,7 @@
 
 4. Pipeline variants: the GPT-2 and Llama 2 tokenizer.json with some components overridden (Metaspace
    pre-tokenizer/decoder as in Mistral/TinyLlama, Llama-3-style Split + ByteLevel with ignore_merges,
-   added tokens with lstrip/rstrip, Roberta/Template post-processors) encoded and decoded by HF
+   added tokens with lstrip/rstrip/single_word, Roberta/Template post-processors) encoded and decoded by HF
    `tokenizers` on texts that include special-token strings, in goldens/hf_variants.json. Each entry
    records the overrides so the Swift test applies exactly the same ones.
 
@@ -174,6 +174,7 @@ VARIANT_TEXTS = [
     "Hello world", " Hello  world ", "", " ", "Hello <s> world</s>!", "<s>start", "end</s>", "a<unk>b",
     "x <|endoftext|> y<|endoftext|>", "Mask  <|mask|>  here", "line1\nline2\r\n\tindented", "It's 1234567 tokens",
     "caf\u00e9 \u65e5\u672c\u8a9e \U0001F999 \u0645\u0631\u062d\u0628\u0627", "   leading and trailing   ",
+    "my dog, hotdog dogs _dog dog_x (dog) dog", "x\u3000\u00a0<|mask|>\u2003\ny", "dog<|mask|>dog",
 ]
 
 METASPACE_FIRST = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}
@@ -201,6 +202,8 @@ VARIANTS = [
      "extra_added_tokens": [{"id": 50257, "content": "<|mask|>", "single_word": False, "lstrip": True, "rstrip": True,
                              "normalized": False, "special": True},
                             {"id": 50258, "content": " world", "single_word": False, "lstrip": False, "rstrip": False,
+                             "normalized": False, "special": False},
+                            {"id": 50259, "content": "dog", "single_word": True, "lstrip": False, "rstrip": False,
                              "normalized": False, "special": False}],
      "overrides": {"post_processor": {"type": "RobertaProcessing", "sep": ["<|endoftext|>", 50256], "cls": ["<|endoftext|>", 50256],
                                       "trim_offsets": True, "add_prefix_space": False}}},

@@ -49,7 +49,7 @@ extension Tokenizer {
         let pieces = tokens.map { Array($0.utf8) }
         // Control (3), user-defined (4) and unknown (2) tokens are split out of the text first.
         let specials = (0..<n).filter { types[$0] == 3 || types[$0] == 4 || types[$0] == 2 }
-            .map { (bytes: pieces[$0], id: $0, lstrip: false, rstrip: false) }
+            .map { AddedTokenPattern(bytes: pieces[$0], id: $0) }
         var special = [Bool](repeating: false, count: n)
         for i in 0..<n where types[i] == 3 { special[i] = true }
         var chatTemplate: String? = nil
@@ -89,10 +89,12 @@ extension Tokenizer {
             guard let merges = mergesValue.stringArray else {
                 throw TokenizerError.invalidValue(file: file, key: key("merges"), found: "a non-string-array value", expected: "an array of strings")
             }
+            // Files older than the `pre` key (llama.cpp 2024-04) are read with the GPT-2 pattern. llama.cpp's
+            // "default" BPE pre-tokenizer uses different patterns and is not supported.
             let preName = meta[key("pre")]?.stringValue ?? "gpt-2"
             let splitter: RegexSplitter
             switch preName {
-            case "gpt-2", "default": splitter = .gpt2
+            case "gpt-2": splitter = .gpt2
             case "llama-bpe", "llama3", "llama-v3": splitter = .llama3
             case "qwen2": splitter = .qwen2
             default:

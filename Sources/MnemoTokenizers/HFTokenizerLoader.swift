@@ -64,16 +64,19 @@ enum HFTokenizerLoader {
         for (i, item) in try JSONReader.array(root["added_tokens"] ?? .array([]), file: file, key: "added_tokens").enumerated() {
             let k = "added_tokens[\(i)]"
             let o = try JSONReader.object(item, file: file, key: k)
-            let token = AddedToken(
+            var token = AddedToken(
                 id: try JSONReader.int(o["id"], file: file, key: k + ".id"),
                 content: try JSONReader.string(o["content"], file: file, key: k + ".content"),
                 special: try JSONReader.bool(o["special"], file: file, key: k + ".special", default: false),
                 lstrip: try JSONReader.bool(o["lstrip"], file: file, key: k + ".lstrip", default: false),
                 rstrip: try JSONReader.bool(o["rstrip"], file: file, key: k + ".rstrip", default: false),
-                normalized: try JSONReader.bool(o["normalized"], file: file, key: k + ".normalized", default: true))
+                normalized: try JSONReader.bool(o["normalized"], file: file, key: k + ".normalized", default: true),
+                singleWord: try JSONReader.bool(o["single_word"], file: file, key: k + ".single_word", default: false))
             guard token.id >= 0, token.id < Int(Int32.max) else {
                 throw TokenizerError.invalidValue(file: file, key: k + ".id", found: "\(token.id)", expected: "a non-negative id")
             }
+            // HF `AddedVocabulary::add_tokens`: a token already in the model vocabulary keeps the vocabulary id.
+            if let vocabID = stringToID[Array(token.content.utf8)] { token.id = Int(vocabID) }
             added.append(token)
             maxID = max(maxID, token.id)
         }
@@ -126,9 +129,12 @@ enum HFTokenizerLoader {
             splitsBeforeMetaspace: !byteLevel && !crossesMetaspace && preTokenizer == nil)
 
         // Added-token matchers; normalized tokens are matched in their normalized form.
-        let raw = added.filter { !$0.normalized }.map { (bytes: Array($0.content.utf8), id: $0.id, lstrip: $0.lstrip, rstrip: $0.rstrip) }
+        let raw = added.filter { !$0.normalized }.map {
+            AddedTokenPattern(bytes: Array($0.content.utf8), id: $0.id, lstrip: $0.lstrip, rstrip: $0.rstrip, singleWord: $0.singleWord)
+        }
         let normalizedTokens = added.filter { $0.normalized }.map { t in
-            (bytes: normalizer?.apply(Array(t.content.utf8)) ?? Array(t.content.utf8), id: t.id, lstrip: t.lstrip, rstrip: t.rstrip)
+            AddedTokenPattern(bytes: normalizer?.apply(Array(t.content.utf8)) ?? Array(t.content.utf8), id: t.id,
+                              lstrip: t.lstrip, rstrip: t.rstrip, singleWord: t.singleWord)
         }
         var special = [Bool](repeating: false, count: maxID + 1)
         for t in added where t.special { special[t.id] = true }

@@ -4,7 +4,7 @@ import XCTest
 
 /// GPT-2 and Llama 2 tokenizer.json with components overridden (Metaspace pre-tokenizer/decoder with
 /// prepend_scheme first/always and split, Llama-3/Qwen2-style Split + ByteLevel with ignore_merges and
-/// prefix space, NFC, added tokens with lstrip/rstrip, Template/Roberta post-processors), on texts that
+/// prefix space, NFC, added tokens with lstrip/rstrip/single_word, Template/Roberta post-processors), on texts that
 /// contain special-token strings, against Hugging Face `tokenizers` (goldens/hf_variants.json).
 /// Decoding is compared on the ids without added tokens (see the generator script for why).
 final class PipelineVariantTests: XCTestCase {
