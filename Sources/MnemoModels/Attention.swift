@@ -30,7 +30,8 @@ enum Attention {
     ///
     /// Prefill (`count > 1`) uses BLAS: per head `S = Q Kᵀ / √d` (sgemm), causal mask + softmax per
     /// row, `O = P V` (sgemm), queries in chunks so the score block stays ≤ 4 Mi floats. Decode
-    /// (`count == 1`) uses dot/axpy kernels, heads in parallel once the cache is long enough.
+    /// (`count == 1`) uses dot/axpy kernels (heads in parallel) for short caches and, from 64
+    /// positions on, one sgemm pair per kv head covering its whole query-head group.
     /// - Complexity: O(heads × count × (start + count) × headDim).
     static func causal(_ shape: AttentionShape, query: UnsafePointer<Float>, keys: UnsafePointer<Float>,
                        values: UnsafePointer<Float>, start: Int, count T: Int, scratch: ScratchBuffer,
@@ -95,6 +96,21 @@ enum Attention {
             let oh = o.pointer + h * D
             oh.update(repeating: 0, count: D)
             for j in lo..<length { Ops.axpy(row[j], v.pointer + j * kvW + kvh * D, oh, count: D) }
+        }
+        if length >= 64 {
+            // Long caches: one sgemm pair per kv head over its `group` query heads, whose query and
+            // output rows are contiguous (heads kvh*group ..< (kvh+1)*group).
+            for kvh in 0..<s.kvHeadCount {
+                let h0 = kvh * group
+                let rows = scores + h0 * length
+                BLAS.sgemm(transB: .transpose, m: group, n: length, k: D, alpha: scale, a: query + h0 * D, lda: D,
+                           b: keys + kvh * D, ldb: kvW, c: rows, ldc: length)
+                for g in 0..<group { Ops.softmax(rows + g * length + lo, count: length - lo) }
+                if lo > 0 { for g in 0..<group { (rows + g * length).update(repeating: 0, count: lo) } }
+                BLAS.sgemm(m: group, n: D, k: length, a: rows, lda: length, b: values + kvh * D, ldb: kvW,
+                           c: out + h0 * D, ldc: D)
+            }
+            return
         }
         let threads = min(Threading.threadCount, s.headCount)
         if threads > 1 && length * D * s.headCount >= 1 << 16 {

@@ -67,6 +67,25 @@ final class EquivalenceTests: XCTestCase {
         }
     }
 
+    struct Float32Noise: Decodable { var float32_max_abs_diff: Float }
+
+    /// Long enough for decode to switch from dot/axpy to the per-kv-group sgemm path (≥ 64 positions).
+    /// Over 100 positions two f32 evaluations with different summation orders drift apart by more
+    /// than 1e-5 on llama-gqa: its bound is 2 × transformers' own float32-vs-float64 error on that
+    /// model (`float32_max_abs_diff` in golden.json; each f32 result is that close to exact).
+    func testLongPrefillEqualsDecode() throws {
+        let noise = try JSONDecoder().decode(Float32Noise.self, from: Data(contentsOf: fixtureURL("models/llama-gqa/golden.json")))
+        for (file, atol) in [("llama-gqa/model-f32.gguf", 2 * noise.float32_max_abs_diff), ("stories260K/stories260K.bin", Float(1e-5))] {
+            let model = try LanguageModel.load(from: fixtureURL("models/\(file)"))
+            let tokens = (0..<100).map { ($0 * 131 + 7) % model.config.vocabularySize }
+            let prefill = try model.forward(tokens, cache: model.makeCache(), allLogits: true)
+            let decoded = try decodeOneByOne(model, tokens)
+            let (worst, maxAbs) = compare(prefill, decoded, atol: atol, rtol: 1e-5)
+            XCTAssertLessThanOrEqual(worst, 0, "\(file): max |prefill - decode| = \(maxAbs)")
+            print("prefill vs decode, 100 tokens, \(file): max |Δ| = \(maxAbs) (atol \(atol))")
+        }
+    }
+
     /// GQA with kv heads shared by groups equals MHA where each query head gets its own copy.
     func testGroupedQueryAttentionEqualsDuplicatedHeads() throws {
         let gqa = TinyModels.llamaConfig(heads: 4, kvHeads: 2)
