@@ -83,7 +83,7 @@ public enum IndexSnapshot {
                 files.append((entry.indexFile, try shard.index.serialized()))
                 files.append((entry.valuesFile, shard.records.serialized()))
             }
-            return (store.configuration, store.nextID)
+            return (store.configuration, store.next)
         }
         let manifest = Manifest(
             format: formatName, formatVersion: formatVersion, configuration: configuration, nextID: nextID,

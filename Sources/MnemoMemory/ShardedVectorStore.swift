@@ -37,8 +37,10 @@ public final class ShardedVectorStore: @unchecked Sendable {
     /// Empty, trained index that new shards are copied from.
     let template: FaissIndex
     var shards: [Shard] = []
+    /// The id the next appended entry gets (guarded by `lock`).
+    var next: Int64 = 0
     /// The id the next appended entry gets.
-    public private(set) var nextID: Int64 = 0
+    public var nextID: Int64 { lock.reading { next } }
     let lock = ReadWriteLock()
 
     /// Creates an empty store.
@@ -57,7 +59,7 @@ public final class ShardedVectorStore: @unchecked Sendable {
         self.configuration = configuration
         self.template = template
         self.shards = shards
-        self.nextID = nextID
+        self.next = nextID
     }
 
     /// Whether the index type is trained (IVF/PQ/SQ need `train` before `append`).
@@ -98,25 +100,25 @@ public final class ShardedVectorStore: @unchecked Sendable {
             guard template.isTrained else {
                 throw VectorIndexError.notTrained(description: configuration.indexDescription, operation: "append")
             }
-            let first = nextID
+            let first = next
             var offset = 0
             let shardCapacity = configuration.shardCapacity
             while offset < n {
                 if shards.isEmpty || shards[shards.count - 1].count == shardCapacity {
                     if shards.count == configuration.shardCount + 1 { shards.removeFirst() }
                     let records = ShardRecords(valueDimension: dv, precision: configuration.valuePrecision, capacity: shardCapacity)
-                    shards.append(Shard(firstID: nextID, index: try template.emptyCopy(), records: records))
+                    shards.append(Shard(firstID: next, index: try template.emptyCopy(), records: records))
                 }
                 let last = shards.count - 1
                 let take = min(n - offset, shardCapacity - shards[last].count)
-                let ids = (0..<Int64(take)).map { nextID + $0 }
+                let ids = (0..<Int64(take)).map { next + $0 }
                 try shards[last].index.add(Array(keys[offset * d ..< (offset + take) * d]), ids: ids)
                 shards[last].records.append(values: values[offset * dv ..< (offset + take) * dv],
                                             positions: positions[offset ..< offset + take])
-                nextID += Int64(take)
+                next += Int64(take)
                 offset += take
             }
-            return first ..< nextID
+            return first ..< next
         }
     }
 
@@ -170,18 +172,18 @@ public final class ShardedVectorStore: @unchecked Sendable {
     public func reset() {
         lock.writing {
             shards.removeAll()
-            nextID = 0
+            next = 0
         }
     }
 
     // MARK: - Internals (callers hold the lock)
 
     func visibleRange() -> Range<Int64> {
-        guard let oldest = shards.first else { return nextID ..< nextID }
+        guard let oldest = shards.first else { return next ..< next }
         if configuration.retention == .exactNewest {
-            return max(oldest.firstID, nextID - Int64(configuration.capacity)) ..< nextID
+            return max(oldest.firstID, next - Int64(configuration.capacity)) ..< next
         }
-        return oldest.firstID ..< nextID
+        return oldest.firstID ..< next
     }
 
     private func recordLocked(id: Int64) throws -> VectorRecord {
