@@ -1,0 +1,8 @@
+import MnemoTokenizers
+
+extension StreamingDecoder: TokenTextStream {}
+
+extension Tokenizer: TokenCodec {
+    /// `makeStreamingDecoder()` (special tokens skipped).
+    public func makeTextStream() -> any TokenTextStream { makeStreamingDecoder() }
+}

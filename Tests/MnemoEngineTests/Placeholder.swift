@@ -1,3 +1,0 @@
-import XCTest
-@testable import MnemoEngine
-final class MnemoEnginePlaceholderTests: XCTestCase { func testModuleLoads() {} }
