@@ -58,8 +58,8 @@ public enum KernelBench {
         defer { storage.deallocate() }
         fillRandom(storage, dtype: dtype, elements: rows * cols * copies)
         let x = FloatBuffer(count: cols), y = FloatBuffer(count: rows)
-        var rng = BenchRandom(seed: 7)
-        for i in 0..<cols { x[i] = rng.nextFloat() }
+        var rng = SplitMix64(seed: 7)
+        for i in 0..<cols { x[i] = rng.uniform() }
         let matrices = (0..<copies).map {
             WeightMatrix(dtype: dtype, rows: rows, cols: cols, base: UnsafeRawPointer(storage + $0 * bytes), owner: nil)
         }
@@ -93,8 +93,8 @@ public enum KernelBench {
         fillRandom(storage, dtype: dtype, elements: rows * cols)
         let w = WeightMatrix(dtype: dtype, rows: rows, cols: cols, base: UnsafeRawPointer(storage), owner: nil)
         let x = FloatBuffer(count: count * cols), y = FloatBuffer(count: count * rows)
-        var rng = BenchRandom(seed: 11)
-        for i in 0..<(count * cols) { x[i] = rng.nextFloat() }
+        var rng = SplitMix64(seed: 11)
+        for i in 0..<(count * cols) { x[i] = rng.uniform() }
         let saved = Threading.threadCount
         Threading.threadCount = threads
         defer { Threading.threadCount = saved }
@@ -125,17 +125,17 @@ public enum KernelBench {
 
     /// Random weights in the storage format: values in [-1, 1) (Q8_0: scale 1/127, q in ±127).
     private static func fillRandom(_ p: UnsafeMutableRawPointer, dtype: DType, elements: Int) {
-        var rng = BenchRandom(seed: 3)
+        var rng = SplitMix64(seed: 3)
         switch dtype {
         case .f32:
             let f = p.bindMemory(to: Float.self, capacity: elements)
-            for i in 0..<elements { f[i] = rng.nextFloat() }
+            for i in 0..<elements { f[i] = rng.uniform() }
         case .f16:
             let h = p.bindMemory(to: UInt16.self, capacity: elements)
-            for i in 0..<elements { h[i] = Float16(rng.nextFloat()).bitPattern }
+            for i in 0..<elements { h[i] = Float16(rng.uniform()).bitPattern }
         case .bf16:
             let h = p.bindMemory(to: UInt16.self, capacity: elements)
-            for i in 0..<elements { h[i] = UInt16(rng.nextFloat().bitPattern >> 16) }
+            for i in 0..<elements { h[i] = UInt16(rng.uniform().bitPattern >> 16) }
         case .q8_0:
             let scale = Float16(Float(1) / 127).bitPattern
             for b in 0..<(elements / 32) {
@@ -150,17 +150,3 @@ public enum KernelBench {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014) for benchmark inputs.
-private struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-}

@@ -2,26 +2,10 @@
 import Foundation
 import XCTest
 @testable import MnemoMemory
+import MnemoTensor
 
-/// SplitMix64: a small seeded generator so every test is reproducible.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Standard normal sample (Box-Muller).
-    mutating func gaussian() -> Float {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
-    }
-}
+/// A seeded generator (SplitMix64 from MnemoTensor, with `gaussian()`) so every test is reproducible.
+typealias SeededRNG = SplitMix64
 
 enum TestData {
     /// `count` Gaussian vectors (continuous, so scores are tie-free with probability 1).

@@ -3,18 +3,8 @@ import MnemoFormats
 import MnemoTensor
 @testable import MnemoModels
 
-/// A deterministic generator (SplitMix64) so tests never depend on unseeded randomness.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A deterministic generator (SplitMix64 from MnemoTensor) so tests never depend on unseeded randomness.
+typealias SeededGenerator = SplitMix64
 
 /// Owned f32 tensors keyed by name, served as a `TensorSource`.
 final class InMemorySource: TensorSource, @unchecked Sendable {

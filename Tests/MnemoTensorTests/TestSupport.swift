@@ -1,21 +1,10 @@
 import Foundation
 import MnemoTensor
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a seeded generator so every test is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+// `SplitMix64` (MnemoTensor) seeds every test so each run is reproducible.
+extension SplitMix64 {
     /// Uniform in [-scale, scale).
-    mutating func float(_ scale: Float = 1) -> Float {
-        (Float(next() >> 40) / Float(1 << 23) - 1) * scale
-    }
+    mutating func float(_ scale: Float = 1) -> Float { uniform(scale) }
     mutating func floats(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in float(scale) } }
 }
 

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import MnemoMemory
+import MnemoTensor
 
 /// Benchmarks `FaissIndex` types on seeded vectors: add throughput, search throughput and
 /// recall@k against `Flat`, for each dimension x count x type x search parameter.
@@ -207,22 +208,6 @@ struct BenchIndex: ParsableCommand {
             total += expected.count
         }
         return total == 0 ? 1 : Double(found) / Double(total)
-    }
-
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func gaussian() -> Float {
-            let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self), u2 = Double.random(in: 0..<1, using: &self)
-            return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
-        }
     }
 
     static func normalizeRows(_ v: inout [Float], dimension d: Int) {
