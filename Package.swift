@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels"]),
         .testTarget(name: "MnemoMemoryTests", dependencies: ["MnemoMemory"]),
         .testTarget(name: "MnemoEngineTests", dependencies: ["MnemoEngine"]),
-        .testTarget(name: "MnemoCLITests", dependencies: ["Mnemo"]),
+        .testTarget(name: "MnemoCLITests", dependencies: ["Mnemo", "mnemo"]),
     ],
     cxxLanguageStandard: .cxx17
 )

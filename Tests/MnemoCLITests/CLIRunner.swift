@@ -31,7 +31,13 @@ enum CLIRunner {
             let candidate = folder.appendingPathComponent("mnemo")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
-        throw XCTSkip("mnemo executable not found next to the test bundle (looked in \(folders.map(\.path))); run `swift build` first")
+        // A failure, not a skip: a CLI suite that silently runs nothing would prove nothing.
+        throw MissingExecutable(searched: folders.map(\.path))
+    }
+
+    struct MissingExecutable: Error, CustomStringConvertible {
+        var searched: [String]
+        var description: String { "mnemo executable not found next to the test bundle (looked in \(searched))" }
     }
 
     /// Runs `mnemo arguments...` from the repository root.
