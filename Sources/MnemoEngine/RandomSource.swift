@@ -1,6 +1,7 @@
 // Deterministic pseudo-random numbers for sampling.
 // Port of xoshiro256** 1.0 and SplitMix64 by D. Blackman and S. Vigna
 // (https://prng.di.unimi.it/xoshiro256starstar.c, https://prng.di.unimi.it/splitmix64.c).
+import MnemoTensor
 
 /// xoshiro256** seeded through SplitMix64: the same seed gives the same stream on every platform.
 public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
@@ -11,15 +12,8 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
 
     /// Creates a generator whose 256-bit state is four SplitMix64 outputs of `seed`.
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        var seeder = SplitMix64(seed: seed)
+        s0 = seeder.next(); s1 = seeder.next(); s2 = seeder.next(); s3 = seeder.next()
     }
 
     /// Next 64 random bits.
