@@ -71,7 +71,9 @@ extension ModelConfig {
             config = ModelConfig(
                 architecture: .gpt2, vocabularySize: vocabularySize, hiddenSize: hidden,
                 layerCount: try r.requiredInt("\(a).block_count"), headCount: heads, kvHeadCount: kvHeads,
-                headDim: headDim, intermediateSize: try r.int("\(a).feed_forward_length") ?? 4 * hidden,
+                headDim: headDim,
+                intermediateSize: try r.int("\(a).feed_forward_length")
+                    ?? ModelConfig.checkedProduct(4, hidden, key: "\(a).embedding_length", value: hidden, file: file),
                 contextLength: context,
                 normEpsilon: Float(try r.double("\(a).attention.layer_norm_epsilon") ?? 1e-5),
                 tieWordEmbeddings: tied, bosTokenID: bos, eosTokenIDs: eos.map { [$0] } ?? [], rope: nil,
@@ -98,14 +100,25 @@ extension ModelConfig {
                 attentionBias: arch == .qwen2 || tensorInfos["blk.0.attn_q.bias"] != nil)
             config.outputBias = arch == .llama && tensorInfos["blk.0.attn_output.bias"] != nil
         }
-        try config.validate(file: file)
+        try config.validate(file: file, keys: [
+            "vocab_size": "\(a).vocab_size", "hidden_size": "\(a).embedding_length", "num_hidden_layers": "\(a).block_count",
+            "num_attention_heads": "\(a).attention.head_count", "num_key_value_heads": "\(a).attention.head_count_kv",
+            "head_dim": "\(a).attention.key_length", "intermediate_size": "\(a).feed_forward_length",
+            "max_position_embeddings": "\(a).context_length", "rope dimension": "\(a).rope.dimension_count",
+            "rope_theta": "\(a).rope.freq_base",
+        ])
         return config
     }
 
     /// `{arch}.rope.scaling.*` (and the legacy `{arch}.rope.scale_linear`) to `RoPEScaling`.
     private static func ggufScaling(_ r: GGUFMetadataReader, arch a: String, context: Int) throws -> RoPEScaling {
         let type = try r.string("\(a).rope.scaling.type")
-        let factor = try r.double("\(a).rope.scaling.factor") ?? r.double("\(a).rope.scale_linear")
+        let factorKey = r.metadata["\(a).rope.scaling.factor"] != nil ? "\(a).rope.scaling.factor" : "\(a).rope.scale_linear"
+        let factor = try r.double(factorKey)
+        // Like the Hugging Face path: a zero, negative or non-finite factor would divide inv_freq into inf/NaN.
+        if let factor, !(factor.isFinite && factor > 0) {
+            throw ModelError.invalidConfig(key: factorKey, value: "\(factor)", file: r.file, expected: "a finite number > 0")
+        }
         switch type {
         case nil, "none"?:
             if type == nil, let factor, factor != 1 { return .linear(factor: factor) }

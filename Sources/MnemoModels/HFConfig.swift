@@ -31,6 +31,8 @@ struct HFRopeParameters: Codable, Sendable, Equatable {
     var mscaleAllDim: Double?
     var truncate: Bool?
     var partialRotaryFactor: Double?
+    /// Whether `factor` is present as an explicit JSON `null` (not decoded from its own key).
+    var factorIsNull = false
 
     enum CodingKeys: String, CodingKey {
         case ropeType = "rope_type", type, ropeTheta = "rope_theta", factor
@@ -38,6 +40,30 @@ struct HFRopeParameters: Codable, Sendable, Equatable {
         case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
         case betaFast = "beta_fast", betaSlow = "beta_slow", attentionFactor = "attention_factor"
         case mscale, mscaleAllDim = "mscale_all_dim", truncate, partialRotaryFactor = "partial_rotary_factor"
+    }
+}
+
+extension HFRopeParameters {
+    /// Decodes every key like the synthesized initializer and also records an explicit `"factor": null`,
+    /// which transformers' `_compute_yarn_parameters` (v5.23) replaces by the derived YaRN factor
+    /// (a `factor` key that is absent altogether is a `KeyError` in its `_check_received_keys`).
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        ropeType = try c.decodeIfPresent(String.self, forKey: .ropeType)
+        type = try c.decodeIfPresent(String.self, forKey: .type)
+        ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
+        factor = try c.decodeIfPresent(Double.self, forKey: .factor)
+        originalMaxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositionEmbeddings)
+        lowFreqFactor = try c.decodeIfPresent(Double.self, forKey: .lowFreqFactor)
+        highFreqFactor = try c.decodeIfPresent(Double.self, forKey: .highFreqFactor)
+        betaFast = try c.decodeIfPresent(Double.self, forKey: .betaFast)
+        betaSlow = try c.decodeIfPresent(Double.self, forKey: .betaSlow)
+        attentionFactor = try c.decodeIfPresent(Double.self, forKey: .attentionFactor)
+        mscale = try c.decodeIfPresent(Double.self, forKey: .mscale)
+        mscaleAllDim = try c.decodeIfPresent(Double.self, forKey: .mscaleAllDim)
+        truncate = try c.decodeIfPresent(Bool.self, forKey: .truncate)
+        partialRotaryFactor = try c.decodeIfPresent(Double.self, forKey: .partialRotaryFactor)
+        factorIsNull = try c.contains(.factor) && c.decodeNil(forKey: .factor)
     }
 }
 
@@ -166,7 +192,14 @@ public struct HFConfig: Codable, Sendable, Equatable {
             if let b = generation.bosTokenID { bos = b }
         }
         var config: ModelConfig
+        var keys: [String: String] = [:]
         if arch == .gpt2 {
+            // Name GPT-2's own keys in validation messages when the file uses them.
+            if nEmbd != nil { keys["hidden_size"] = "n_embd" }
+            if nHead != nil { keys["num_attention_heads"] = "n_head"; keys["num_key_value_heads"] = "n_head" }
+            if nLayer != nil { keys["num_hidden_layers"] = "n_layer" }
+            if nPositions != nil { keys["max_position_embeddings"] = "n_positions" }
+            if nInner != nil { keys["intermediate_size"] = "n_inner" }
             let hidden = try need(nEmbd ?? hiddenSize, "n_embd")
             let heads = try need(nHead ?? numAttentionHeads, "n_head")
             guard heads > 0, hidden % heads == 0 else {
@@ -183,7 +216,8 @@ public struct HFConfig: Codable, Sendable, Equatable {
             config = ModelConfig(
                 architecture: .gpt2, vocabularySize: try need(vocabSize, "vocab_size"), hiddenSize: hidden,
                 layerCount: try need(nLayer ?? numHiddenLayers, "n_layer"), headCount: heads, kvHeadCount: heads,
-                headDim: hidden / heads, intermediateSize: nInner ?? 4 * hidden,
+                headDim: hidden / heads,
+                intermediateSize: try nInner ?? ModelConfig.checkedProduct(4, hidden, key: "n_embd", value: hidden, file: file),
                 contextLength: try need(nPositions ?? maxPositionEmbeddings, "n_positions"),
                 normEpsilon: Float(layerNormEpsilon ?? 1e-5), tieWordEmbeddings: tieWordEmbeddings ?? true,
                 bosTokenID: bos, eosTokenIDs: eos, rope: nil, attentionBias: true)
@@ -199,7 +233,12 @@ public struct HFConfig: Codable, Sendable, Equatable {
             let context = try need(maxPositionEmbeddings, "max_position_embeddings")
             let params = ropeParameters ?? ropeScaling
             let partial = params?.partialRotaryFactor ?? partialRotaryFactor ?? 1
-            let ropeDim = Int(Double(headDim) * partial)
+            guard partial.isFinite, partial > 0, partial <= 1 else {
+                let key = params?.partialRotaryFactor != nil ? "rope_scaling.partial_rotary_factor" : "partial_rotary_factor"
+                throw ModelError.invalidConfig(key: key, value: "\(partial)", file: file, expected: "a number in (0, 1]")
+            }
+            // Int(Double(Int.max)) would trap: a full rotation keeps head_dim as is (validated later).
+            let ropeDim = partial == 1 ? headDim : Int(Double(headDim) * partial)
             let theta = params?.ropeTheta ?? ropeTheta ?? 10000
             let scaling = try Self.scaling(params, maxPositions: context, file: file)
             switch hiddenAct ?? "silu" {
@@ -229,7 +268,7 @@ public struct HFConfig: Codable, Sendable, Equatable {
             // Qwen2 needs `use_sliding_window`, which Mnemo does not implement (full attention).
             if arch == .mistral { config.slidingWindow = slidingWindow }
         }
-        try config.validate(file: file)
+        try config.validate(file: file, keys: keys)
         return config
     }
 
@@ -240,9 +279,11 @@ public struct HFConfig: Codable, Sendable, Equatable {
         guard let p else { return .none }
         let type = p.ropeType ?? p.type ?? "default"
         let key = "rope_scaling.rope_type"
-        func factor() throws -> Double {
-            guard let f = p.factor else { throw ModelError.missingConfig(key: "rope_scaling.factor", file: file) }
-            guard f > 0 else { throw ModelError.invalidConfig(key: "rope_scaling.factor", value: "\(f)", file: file, expected: "> 0") }
+        func factor(derived: Double? = nil) throws -> Double {
+            guard let f = p.factor ?? derived else { throw ModelError.missingConfig(key: "rope_scaling.factor", file: file) }
+            guard f.isFinite, f > 0 else {
+                throw ModelError.invalidConfig(key: "rope_scaling.factor", value: "\(f)", file: file, expected: "a finite number > 0")
+            }
             return f
         }
         switch type {
@@ -250,9 +291,26 @@ public struct HFConfig: Codable, Sendable, Equatable {
         case "linear": return .linear(factor: try factor())
         case "dynamic": return .dynamic(factor: try factor(), maxPositions: maxPositions)
         case "yarn":
+            // transformers `_compute_yarn_parameters` (modeling_rope_utils.py, v5.23): a null `factor` is
+            // `max_position_embeddings / original_max_position_embeddings`, and `beta_fast` / `beta_slow`
+            // are read as `get("beta_fast") or 32` / `get("beta_slow") or 1`, so an explicit 0 (or null)
+            // means the default too.
+            let original = p.originalMaxPositionEmbeddings ?? maxPositions
+            var derived: Double?
+            if p.factorIsNull {
+                guard original > 0 else {
+                    throw ModelError.invalidConfig(key: "rope_scaling.original_max_position_embeddings", value: "\(original)",
+                                                   file: file, expected: "> 0")
+                }
+                derived = Double(maxPositions) / Double(original)
+            }
+            func orDefault(_ v: Double?, _ fallback: Double) -> Double {
+                if let v, v != 0 { return v }
+                return fallback
+            }
             return .yarn(YaRNParameters(
-                factor: try factor(), originalContextLength: p.originalMaxPositionEmbeddings ?? maxPositions,
-                betaFast: p.betaFast ?? 32, betaSlow: p.betaSlow ?? 1, attentionFactor: p.attentionFactor,
+                factor: try factor(derived: derived), originalContextLength: original,
+                betaFast: orDefault(p.betaFast, 32), betaSlow: orDefault(p.betaSlow, 1), attentionFactor: p.attentionFactor,
                 mscale: p.mscale, mscaleAllDim: p.mscaleAllDim, truncate: p.truncate ?? true))
         case "llama3":
             guard let low = p.lowFreqFactor else { throw ModelError.missingConfig(key: "rope_scaling.low_freq_factor", file: file) }

@@ -142,11 +142,30 @@ public struct ModelConfig: Sendable, Equatable {
     /// Width of one key (or value) row in the cache (`kvHeadCount * headDim`).
     public var kvWidth: Int { kvHeadCount * headDim }
 
-    /// Checks the dimensions are positive and consistent.
+    /// Largest accepted count or size (vocabulary, widths, layers, heads, context), the bound the
+    /// llama2.c header reader uses; keeps every width product far from `Int` overflow.
+    static let maximumDimension = 1 << 24
+
+    /// `a * b`, or `ModelError.invalidConfig` naming `key` and `value` when the product overflows `Int`.
+    static func checkedProduct(_ a: Int, _ b: Int, key: String, value: Int, file: String) throws -> Int {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        if overflow {
+            throw ModelError.invalidConfig(key: key, value: "\(value)", file: file, expected: "a size whose product \(a) × \(b) fits in Int")
+        }
+        return product
+    }
+
+    /// Checks the dimensions are positive, bounded and consistent, and that the sizes allocated from
+    /// them (q/k/v widths, the fused qkv rows, one layer's KV cache at full context) fit in `Int`.
+    /// - Parameter keys: file-specific names for the Hugging Face keys used in messages (GGUF, llama2.c).
     /// - Throws: `ModelError.invalidConfig` naming the offending key.
-    func validate(file: String) throws {
+    func validate(file: String, keys: [String: String] = [:]) throws {
+        func name(_ key: String) -> String { keys[key] ?? key }
         func positive(_ v: Int, _ key: String) throws {
-            if v <= 0 { throw ModelError.invalidConfig(key: key, value: "\(v)", file: file, expected: "a positive integer") }
+            if v <= 0 { throw ModelError.invalidConfig(key: name(key), value: "\(v)", file: file, expected: "a positive integer") }
+            if v > Self.maximumDimension {
+                throw ModelError.invalidConfig(key: name(key), value: "\(v)", file: file, expected: "at most \(Self.maximumDimension)")
+            }
         }
         try positive(vocabularySize, "vocab_size")
         try positive(hiddenSize, "hidden_size")
@@ -156,8 +175,20 @@ public struct ModelConfig: Sendable, Equatable {
         try positive(headDim, "head_dim")
         try positive(intermediateSize, "intermediate_size")
         try positive(contextLength, "max_position_embeddings")
+        func product(_ a: Int, _ b: Int, _ key: String, _ value: Int) throws -> Int {
+            try Self.checkedProduct(a, b, key: name(key), value: value, file: file)
+        }
+        let qW = try product(headCount, headDim, "num_attention_heads", headCount)
+        let kvW = try product(kvHeadCount, headDim, "num_key_value_heads", kvHeadCount)
+        let (_, overflow) = try product(kvW, 2, "num_key_value_heads", kvHeadCount).addingReportingOverflow(qW)
+        if overflow {
+            throw ModelError.invalidConfig(key: name("num_attention_heads"), value: "\(headCount)", file: file,
+                                           expected: "q + k + v widths (\(qW) + 2 × \(kvW)) that fit in Int")
+        }
+        let cacheRows = try product(contextLength, kvW, "max_position_embeddings", contextLength)
+        _ = try product(cacheRows, MemoryLayout<Float>.stride, "max_position_embeddings", contextLength)
         if headCount % kvHeadCount != 0 {
-            throw ModelError.invalidConfig(key: "num_key_value_heads", value: "\(kvHeadCount)", file: file,
+            throw ModelError.invalidConfig(key: name("num_key_value_heads"), value: "\(kvHeadCount)", file: file,
                                            expected: "a divisor of num_attention_heads (\(headCount))")
         }
         if let w = slidingWindow, w <= 0 {
@@ -165,11 +196,11 @@ public struct ModelConfig: Sendable, Equatable {
         }
         if let rope {
             if rope.dimension <= 0 || rope.dimension % 2 != 0 || rope.dimension > headDim {
-                throw ModelError.invalidConfig(key: "rope dimension", value: "\(rope.dimension)", file: file,
+                throw ModelError.invalidConfig(key: name("rope dimension"), value: "\(rope.dimension)", file: file,
                                                expected: "an even number in 2...\(headDim)")
             }
             if !(rope.theta > 0) {
-                throw ModelError.invalidConfig(key: "rope_theta", value: "\(rope.theta)", file: file, expected: "> 0")
+                throw ModelError.invalidConfig(key: name("rope_theta"), value: "\(rope.theta)", file: file, expected: "> 0")
             }
             if let f = rope.frequencyFactors, f.count != rope.dimension / 2 {
                 throw ModelError.invalidConfig(key: "rope_freqs.weight", value: "\(f.count) values", file: file,

@@ -102,6 +102,51 @@ final class ErrorTests: XCTestCase {
         }
     }
 
+    /// A `partial_rotary_factor` outside (0, 1] used to trap converting `head_dim * factor` to Int.
+    func testPartialRotaryFactorOutOfRange() throws {
+        for (value, shown) in [("1e300", "1e+300"), ("0", "0.0"), ("-0.5", "-0.5"), ("1.5", "1.5")] {
+            assertThrows("config.json: invalid value for \"partial_rotary_factor\": \(shown), expected a number in (0, 1]") {
+                _ = try config(llamaJSON.replacingOccurrences(of: "\"rope_theta\"", with: "\"partial_rotary_factor\": \(value), \"rope_theta\""))
+            }
+        }
+        assertThrows("config.json: invalid value for \"rope_scaling.partial_rotary_factor\": 1e+300, expected a number in (0, 1]") {
+            _ = try config(llamaJSON.replacingOccurrences(of: "\"rope_theta\": 10000.0", with:
+                "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 10000.0, \"partial_rotary_factor\": 1e300}"))
+        }
+        let half = try config(llamaJSON.replacingOccurrences(of: "\"rope_theta\"", with: "\"partial_rotary_factor\": 0.5, \"rope_theta\""))
+        XCTAssertEqual(half.rope?.dimension, 4)
+    }
+
+    /// Huge dimensions used to pass validation and then trap multiplying widths (or allocate absurdly).
+    func testHugeDimensionsAreRejected() throws {
+        assertThrows("config.json: invalid value for \"num_attention_heads\": 4611686018427387904, expected at most 16777216") {
+            _ = try config(llamaJSON.replacingOccurrences(of: "\"num_attention_heads\": 4", with: "\"num_attention_heads\": 4611686018427387904, \"head_dim\": 4"))
+        }
+        assertThrows("config.json: invalid value for \"head_dim\": 9223372036854775807, expected at most 16777216") {
+            _ = try config(llamaJSON.replacingOccurrences(of: "\"num_attention_heads\": 4", with: "\"num_attention_heads\": 4, \"head_dim\": 9223372036854775807"))
+        }
+        assertThrows("config.json: invalid value for \"vocab_size\": 16777217, expected at most 16777216") {
+            _ = try config(llamaJSON.replacingOccurrences(of: "\"vocab_size\": 37", with: "\"vocab_size\": 16777217"))
+        }
+        // Every dimension within bounds, but one layer's KV cache at full context does not fit in Int.
+        let big = llamaJSON.replacingOccurrences(of: "\"num_attention_heads\": 4, \"num_key_value_heads\": 2", with:
+            "\"num_attention_heads\": 16777216, \"num_key_value_heads\": 16777216, \"head_dim\": 16777216")
+            .replacingOccurrences(of: "\"max_position_embeddings\": 64", with: "\"max_position_embeddings\": 16777216")
+        assertThrows("config.json: invalid value for \"max_position_embeddings\": 16777216, expected a size whose product 16777216 × 281474976710656 fits in Int") {
+            _ = try config(big)
+        }
+        // GPT-2's default n_inner = 4 * n_embd is computed before validation.
+        let gpt2 = """
+        {"model_type": "gpt2", "vocab_size": 37, "n_embd": 4611686018427387904, "n_head": 1, "n_layer": 1, "n_positions": 8}
+        """
+        assertThrows("config.json: invalid value for \"n_embd\": 4611686018427387904, expected a size whose product 4 × 4611686018427387904 fits in Int") {
+            _ = try config(gpt2)
+        }
+        assertThrows("config.json: invalid value for \"n_embd\": 16777220, expected at most 16777216") {
+            _ = try config(gpt2.replacingOccurrences(of: "4611686018427387904", with: "16777220"))
+        }
+    }
+
     func testMissingUnexpectedAndMisshapedTensorsAreAllReported() throws {
         let c = TinyModels.llamaConfig()
         let source = TinyModels.llamaSource(c)

@@ -100,6 +100,98 @@ final class RoPETests: XCTestCase {
         XCTAssertLessThan(long[7], plain[7])
     }
 
+    /// transformers `_compute_yarn_parameters` reads `beta_fast` / `beta_slow` with `or 32` / `or 1`:
+    /// an explicit 0 or null gives the same frequencies as omitting the key.
+    func testYaRNZeroOrNullBetasMeanDefaults() throws {
+        func table(_ extra: String) throws -> ([Float], Float) {
+            let json = "{\"rope_type\": \"yarn\", \"factor\": 4, \"original_max_position_embeddings\": 4096\(extra)}"
+            let params = try JSONDecoder().decode(HFRopeParameters.self, from: Data(json.utf8))
+            let scaling = try HFConfig.scaling(params, maxPositions: 16384, file: "c")
+            let rope = RoPEConfig(theta: 10000, dimension: 32, pairing: .halves, scaling: scaling)
+            let (inv, factor) = RoPEFrequencies.compute(rope, sequenceLength: 1)
+            return (inv, factor)
+        }
+        let omitted = try table("")
+        for extra in [", \"beta_fast\": 0", ", \"beta_fast\": null", ", \"beta_slow\": 0", ", \"beta_fast\": 0.0, \"beta_slow\": null"] {
+            let t = try table(extra)
+            XCTAssertEqual(t.0, omitted.0, extra)
+            XCTAssertEqual(t.1, omitted.1, extra)
+        }
+        // A non-default beta does change the table (the comparison above is not vacuous).
+        XCTAssertNotEqual(try table(", \"beta_fast\": 8").0, omitted.0)
+    }
+
+    /// transformers 5.23 derives the YaRN factor as `max_position_embeddings /
+    /// original_max_position_embeddings` when `factor` is null; an absent `factor` is a KeyError there.
+    func testYaRNNullFactorIsDerivedFromContextLengths() throws {
+        func config(_ factor: String, original: Int = 64) throws -> ModelConfig {
+            let json = """
+            {"model_type": "llama", "vocab_size": 37, "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 4,
+             "intermediate_size": 48, "max_position_embeddings": 256,
+             "rope_parameters": {"rope_type": "yarn", "rope_theta": 10000.0, "original_max_position_embeddings": \(original)\(factor)}}
+            """
+            return try HFConfig.decode(Data(json.utf8), file: "config.json").modelConfig(file: "config.json")
+        }
+        let derived = try config(", \"factor\": null")
+        XCTAssertEqual(derived.rope?.scaling, .yarn(YaRNParameters(factor: 4, originalContextLength: 64)))
+        XCTAssertEqual(derived.rope, try config(", \"factor\": 4.0").rope)
+        XCTAssertThrowsError(try config("")) { error in
+            XCTAssertEqual("\(error)", "config.json: missing required key \"rope_scaling.factor\"")
+        }
+        XCTAssertThrowsError(try config(", \"factor\": null", original: 0)) { error in
+            XCTAssertEqual("\(error)", "config.json: invalid value for \"rope_scaling.original_max_position_embeddings\": 0, expected > 0")
+        }
+    }
+
+    /// GGUF RoPE scaling factors must be finite and > 0 like the Hugging Face path (0 used to give inf
+    /// inverse frequencies and NaN logits).
+    func testGGUFRopeScalingFactorMustBePositive() throws {
+        let base: [String: GGUFValue] = [
+            "general.architecture": .string("llama"), "llama.embedding_length": .uint32(64),
+            "llama.attention.head_count": .uint32(4), "llama.block_count": .uint32(1),
+            "llama.feed_forward_length": .uint32(128), "llama.context_length": .uint32(512),
+            "llama.vocab_size": .uint32(32),
+        ]
+        let cases: [([String: GGUFValue], String)] = [
+            (["llama.rope.scale_linear": .float32(0)], "\"llama.rope.scale_linear\": 0.0"),
+            (["llama.rope.scaling.type": .string("linear"), "llama.rope.scaling.factor": .float32(0)], "\"llama.rope.scaling.factor\": 0.0"),
+            (["llama.rope.scaling.type": .string("yarn"), "llama.rope.scaling.factor": .float32(-2)], "\"llama.rope.scaling.factor\": -2.0"),
+            (["llama.rope.scaling.type": .string("yarn"), "llama.rope.scaling.factor": .float64(.infinity)], "\"llama.rope.scaling.factor\": inf"),
+        ]
+        for (extra, shown) in cases {
+            let meta = base.merging(extra) { $1 }
+            XCTAssertThrowsError(try ModelConfig.fromGGUF(metadata: meta, tensorInfos: [:], ropeFrequencyFactors: nil, file: "m.gguf")) { error in
+                XCTAssertEqual("\(error)", "m.gguf: invalid value for \(shown), expected a finite number > 0")
+            }
+        }
+        let linear = try ModelConfig.fromGGUF(metadata: base.merging(["llama.rope.scale_linear": .float32(2)]) { $1 },
+                                              tensorInfos: [:], ropeFrequencyFactors: nil, file: "m.gguf")
+        XCTAssertEqual(linear.rope?.scaling, .linear(factor: 2))
+    }
+
+    /// GGUF head counts / key lengths are bounded like every other dimension, named by their GGUF key.
+    func testGGUFHugeHeadCountIsRejected() {
+        var meta: [String: GGUFValue] = [
+            "general.architecture": .string("llama"), "llama.embedding_length": .uint32(64),
+            "llama.attention.head_count": .uint64(1 << 62), "llama.attention.key_length": .uint32(4),
+            "llama.block_count": .uint32(1), "llama.feed_forward_length": .uint32(128),
+            "llama.context_length": .uint32(512), "llama.vocab_size": .uint32(32),
+        ]
+        func message() -> String {
+            do { _ = try ModelConfig.fromGGUF(metadata: meta, tensorInfos: [:], ropeFrequencyFactors: nil, file: "m.gguf"); return "loaded" }
+            catch { return "\(error)" }
+        }
+        XCTAssertEqual(message(), "m.gguf: invalid value for \"llama.attention.head_count\": 4611686018427387904, expected at most 16777216")
+        meta["llama.attention.head_count"] = .uint32(4)
+        meta["llama.attention.key_length"] = .uint64(UInt64(Int.max))
+        XCTAssertEqual(message(), "m.gguf: invalid value for \"llama.attention.key_length\": 9223372036854775807, expected at most 16777216")
+        meta["llama.attention.key_length"] = .uint32(16)
+        meta["llama.vocab_size"] = .uint32(0)
+        XCTAssertEqual(message(), "m.gguf: invalid value for \"llama.vocab_size\": 0, expected a positive integer")
+        meta["llama.vocab_size"] = .uint32(32)
+        XCTAssertEqual(message(), "loaded")
+    }
+
     /// GGUF YaRN keys as written by convert_hf_to_gguf (`yarn_attn_factor` = HF attention_factor)
     /// and llama.cpp's extra `attn_factor` multiplier.
     func testGGUFYaRNMetadataMapping() throws {
