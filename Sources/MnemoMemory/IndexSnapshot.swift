@@ -215,23 +215,29 @@ public enum IndexSnapshot {
         func bad(_ detail: String) -> VectorIndexError { .corruptSnapshot(file: path, detail: detail) }
         guard m.format == formatName else { throw bad("format '\(m.format)', expected '\(formatName)'") }
         guard m.formatVersion == formatVersion else { throw bad("format version \(m.formatVersion), expected \(formatVersion)") }
+        // Bounds dimensions, capacity and shard count, so the size arithmetic below cannot overflow.
         do { try m.configuration.validate() } catch { throw bad("invalid configuration: \(error)") }
         let shardCapacity = m.configuration.shardCapacity
         guard m.shards.count <= m.configuration.shardCount + 1 else {
             throw bad("\(m.shards.count) shards, at most \(m.configuration.shardCount + 1) allowed")
         }
+        guard m.nextID >= 0 else { throw bad("nextID \(m.nextID) is negative") }
         var expectedFirst = m.shards.first?.firstID ?? m.nextID
-        guard expectedFirst >= 0 else { throw bad("negative first id \(expectedFirst)") }
+        guard expectedFirst >= 0 else { throw bad("shards[0].firstID \(expectedFirst) is negative") }
+        var total = 0
         for (i, shard) in m.shards.enumerated() {
-            guard shard.firstID == expectedFirst else { throw bad("shard \(i) starts at id \(shard.firstID), expected \(expectedFirst)") }
+            guard shard.firstID == expectedFirst else { throw bad("shards[\(i)].firstID \(shard.firstID), expected \(expectedFirst)") }
             let isLast = i == m.shards.count - 1
             guard shard.count <= shardCapacity, shard.count > 0, isLast || shard.count == shardCapacity else {
-                throw bad("shard \(i) holds \(shard.count) entries, shard capacity is \(shardCapacity)")
+                throw bad("shards[\(i)].count \(shard.count), shard capacity is \(shardCapacity)")
             }
-            expectedFirst += Int64(shard.count)
+            let (end, overflow) = expectedFirst.addingReportingOverflow(Int64(shard.count))
+            guard !overflow else { throw bad("shards[\(i)].firstID \(shard.firstID) + count \(shard.count) overflows Int64") }
+            expectedFirst = end
+            total += shard.count  // at most (Int32.max + 1) * Int32.max: no overflow
         }
-        guard expectedFirst == m.nextID else { throw bad("next id \(m.nextID), shards end at \(expectedFirst)") }
-        guard m.storedCount == m.shards.reduce(0, { $0 + $1.count }) else { throw bad("stored count \(m.storedCount) does not match the shards") }
+        guard expectedFirst == m.nextID else { throw bad("nextID \(m.nextID), shards end at \(expectedFirst)") }
+        guard m.storedCount == total else { throw bad("storedCount \(m.storedCount) does not match the shards' \(total)") }
         let names = Set(m.files.map(\.name))
         for name in [m.templateFile] + m.shards.flatMap({ [$0.indexFile, $0.valuesFile] }) where !names.contains(name) {
             throw bad("file \(name) is not listed with a checksum")

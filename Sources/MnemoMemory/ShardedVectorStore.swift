@@ -106,7 +106,9 @@ public final class ShardedVectorStore: @unchecked Sendable {
             while offset < n {
                 if shards.isEmpty || shards[shards.count - 1].count == shardCapacity {
                     if shards.count == configuration.shardCount + 1 { shards.removeFirst() }
-                    let records = ShardRecords(valueDimension: dv, precision: configuration.valuePrecision, capacity: shardCapacity)
+                    // Reserve for this append only: a large capacity must not allocate up front.
+                    let records = ShardRecords(valueDimension: dv, precision: configuration.valuePrecision,
+                                               capacity: min(shardCapacity, n - offset))
                     shards.append(Shard(firstID: next, index: try template.emptyCopy(), records: records))
                 }
                 let last = shards.count - 1

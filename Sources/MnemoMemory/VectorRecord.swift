@@ -61,15 +61,19 @@ struct ShardRecords: Sendable, Equatable {
         return VectorRecord(id: id, position: positions[offset], value: value)
     }
 
-    /// Bytes of the serialized form: positions (Int64 LE) then values (f32/f16 LE).
-    static func byteCount(count: Int, valueDimension: Int, precision: ValuePrecision) -> Int {
-        count * 8 + count * valueDimension * precision.byteWidth
+    /// Bytes of the serialized form: positions (Int64 LE) then values (f32/f16 LE); nil when
+    /// `count * (8 + valueDimension * byteWidth)` overflows `Int` (sizes from a manifest).
+    static func byteCount(count: Int, valueDimension: Int, precision: ValuePrecision) -> Int? {
+        let (valueBytes, o1) = valueDimension.multipliedReportingOverflow(by: precision.byteWidth)
+        let (recordBytes, o2) = valueBytes.addingReportingOverflow(8)
+        let (total, o3) = count.multipliedReportingOverflow(by: recordBytes)
+        return o1 || o2 || o3 ? nil : total
     }
 
     /// Serialized form, little-endian.
     func serialized() -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Self.byteCount(count: count, valueDimension: valueDimension, precision: precision))
+        bytes.reserveCapacity(Self.byteCount(count: count, valueDimension: valueDimension, precision: precision) ?? 0)
         for p in positions { withUnsafeBytes(of: p.littleEndian) { bytes.append(contentsOf: $0) } }
         switch precision {
         case .f32: for v in values32 { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -81,11 +85,15 @@ struct ShardRecords: Sendable, Equatable {
     /// Reads the serialized form of exactly `count` records.
     /// - Throws: `.corruptSnapshot` naming `file` if the size is not exactly right.
     init(bytes: [UInt8], count: Int, valueDimension: Int, precision: ValuePrecision, capacity: Int, file: String) throws {
-        let expected = Self.byteCount(count: count, valueDimension: valueDimension, precision: precision)
+        guard count >= 0, valueDimension >= 0,
+              let expected = Self.byteCount(count: count, valueDimension: valueDimension, precision: precision) else {
+            throw VectorIndexError.corruptSnapshot(file: file, detail: "size of \(count) records of \(valueDimension) values overflows")
+        }
         guard bytes.count == expected else {
             throw VectorIndexError.corruptSnapshot(file: file, detail: "expected \(expected) bytes for \(count) records, found \(bytes.count)")
         }
-        self.init(valueDimension: valueDimension, precision: precision, capacity: capacity)
+        // Reserve for what is stored, not the (manifest-given) capacity: appends grow amortized.
+        self.init(valueDimension: valueDimension, precision: precision, capacity: min(capacity, count))
         bytes.withUnsafeBytes { raw in
             for i in 0..<count { positions.append(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))) }
             let base = count * 8

@@ -46,18 +46,36 @@ public struct VectorStoreConfiguration: Sendable, Codable, Equatable {
         self.nprobe = nprobe
     }
 
-    /// Entries per shard: `ceil(capacity / shardCount)`.
-    public var shardCapacity: Int { (capacity + shardCount - 1) / max(shardCount, 1) }
+    /// Largest accepted `dimension` / `valueDimension`.
+    public static let maxDimension = 65_536
+    /// Largest accepted `capacity` (and so `shardCount`).
+    public static let maxCapacity = Int(Int32.max)
 
-    /// Checks capacity and dimensions.
-    /// - Throws: `.badCapacity`, `.dimensionMismatch`.
+    /// Entries per shard: `ceil(capacity / shardCount)` (0 for a non-positive layout; never overflows).
+    public var shardCapacity: Int {
+        guard capacity > 0, shardCount > 0 else { return 0 }
+        return capacity / shardCount + (capacity % shardCount == 0 ? 0 : 1)
+    }
+
+    /// Checks capacity and dimensions: `capacity` in 1...`maxCapacity`, `shardCount` in 1...`capacity`,
+    /// `dimension` in 1...`maxDimension`, `valueDimension` in 0...`maxDimension`.
+    /// - Throws: `.badCapacity`.
     public func validate() throws {
         guard capacity > 0 else { throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "capacity must be at least 1") }
+        guard capacity <= Self.maxCapacity else {
+            throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "capacity must be at most \(Self.maxCapacity)")
+        }
         guard shardCount > 0 else { throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "shard count must be at least 1") }
         guard shardCount <= capacity else {
             throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "shard count must not exceed capacity")
         }
         guard dimension > 0 else { throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "key dimension must be at least 1, found \(dimension)") }
+        guard dimension <= Self.maxDimension else {
+            throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "key dimension (dimension) must be at most \(Self.maxDimension), found \(dimension)")
+        }
         guard valueDimension >= 0 else { throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "value dimension must be at least 0, found \(valueDimension)") }
+        guard valueDimension <= Self.maxDimension else {
+            throw VectorIndexError.badCapacity(capacity: capacity, shardCount: shardCount, reason: "value dimension (valueDimension) must be at most \(Self.maxDimension), found \(valueDimension)")
+        }
     }
 }

@@ -50,13 +50,14 @@ enum HFTokenizerLoader {
         var stringToID: ByteMap = ByteMap()
         stringToID.reserveCapacity(vocabJSON.count)
         var maxID = -1
+        var maxIDKey = "model.vocab"
         for (token, value) in zip(vocabJSON.keys, vocabJSON.values) {
             guard case .number(let d) = value, let id = Int(exactly: d), id >= 0, id < Int(Int32.max) else {
                 throw TokenizerError.invalidValue(file: file, key: "model.vocab.\(String(decoding: token, as: UTF8.self))",
                                                   found: JSONReader.typeName(value), expected: "a non-negative integer id")
             }
             stringToID[token] = Int32(id)
-            maxID = max(maxID, id)
+            if id > maxID { maxID = id; maxIDKey = "model.vocab.\(String(decoding: token, as: UTF8.self))" }
         }
 
         // Added tokens.
@@ -78,7 +79,14 @@ enum HFTokenizerLoader {
             // HF `AddedVocabulary::add_tokens`: a token already in the model vocabulary keeps the vocabulary id.
             if let vocabID = stringToID[Array(token.content.utf8)] { token.id = Int(vocabID) }
             added.append(token)
-            maxID = max(maxID, token.id)
+            if token.id > maxID { maxID = token.id; maxIDKey = k + ".id" }
+        }
+        // `pieces` and `special` are sized maxID + 1: a sparse id (e.g. 2147483646) would allocate
+        // gigabytes, so ids must stay near the token count (HF vocabularies are dense 0..<n).
+        let idLimit = 2 * (stringToID.count + added.count) + 1024
+        guard maxID < idLimit else {
+            throw TokenizerError.invalidValue(file: file, key: maxIDKey, found: "id \(maxID)",
+                                              expected: "an id below \(idLimit) (2 x \(stringToID.count + added.count) tokens + 1024)")
         }
 
         let byteLevel = isByteLevel(preTokenizer) || { if case .byteLevel = decoder { return true }; return false }()

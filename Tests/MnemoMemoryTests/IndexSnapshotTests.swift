@@ -158,4 +158,56 @@ final class IndexSnapshotTests: XCTestCase {
         XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
         XCTAssertEqual(CRC32.checksum([UInt8]()), 0)
     }
+
+    /// manifest.json carries no checksum of its own: edited sizes and ids (the other files and
+    /// their CRCs untouched) throw `.corruptSnapshot` naming manifest.json and the field; no
+    /// size arithmetic traps and nothing huge is allocated.
+    func testEditedManifestSizesThrow() throws {
+        let dir = try temporaryDirectory(self)
+        let url = dir.appendingPathComponent("snap")
+        try IndexSnapshot.save(try makeStore(description: "Flat", count: 1, seed: 9), to: url)
+        let manifestURL = url.appendingPathComponent(IndexSnapshot.manifestName)
+        let original = try Data(contentsOf: manifestURL)
+        func expectCorrupt(_ edit: (inout [String: Any]) throws -> Void, contains parts: [String], line: UInt = #line) throws {
+            var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: original) as? [String: Any], line: line)
+            try edit(&json)
+            try JSONSerialization.data(withJSONObject: json).write(to: manifestURL)
+            do {
+                _ = try IndexSnapshot.load(from: url)
+                XCTFail("edited manifest loaded", line: line)
+            } catch let VectorIndexError.corruptSnapshot(file, detail) {
+                XCTAssertEqual(URL(fileURLWithPath: file).lastPathComponent, "manifest.json", line: line)
+                for p in parts { XCTAssertTrue(detail.contains(p), "'\(detail)' lacks '\(p)'", line: line) }
+            }
+        }
+        func setConfiguration(_ json: inout [String: Any], _ values: [String: Any]) throws {
+            var config = try XCTUnwrap(json["configuration"] as? [String: Any])
+            for (k, v) in values { config[k] = v }
+            json["configuration"] = config
+        }
+        // (a) count * valueDimension * 4 would overflow.
+        try expectCorrupt({ try setConfiguration(&$0, ["valueDimension": NSNumber(value: Int64(1) << 62)]) },
+                          contains: ["valueDimension", "4611686018427387904"])
+        try expectCorrupt({ try setConfiguration(&$0, ["dimension": 1 << 20]) }, contains: ["dimension", "1048576"])
+        // (b) firstID + count would overflow Int64.
+        try expectCorrupt({ json in
+            var shards = try XCTUnwrap(json["shards"] as? [[String: Any]])
+            XCTAssertEqual(shards.count, 1)
+            shards[0]["firstID"] = NSNumber(value: Int64.max)
+            json["shards"] = shards
+        }, contains: ["shards[0].firstID", "9223372036854775807", "overflows"])
+        // (c) capacity = shardCount = Int.max would overflow in shardCapacity.
+        try expectCorrupt({ try setConfiguration(&$0, ["capacity": NSNumber(value: Int.max), "shardCount": NSNumber(value: Int.max)]) },
+                          contains: ["capacity", "9223372036854775807", "at most 2147483647"])
+        // Negative ids and counts.
+        try expectCorrupt({ $0["nextID"] = -1 }, contains: ["nextID", "-1"])
+        try expectCorrupt({ json in
+            var shards = try XCTUnwrap(json["shards"] as? [[String: Any]])
+            shards[0]["count"] = -1
+            json["shards"] = shards
+        }, contains: ["shards[0].count", "-1"])
+        // The unedited manifest still loads.
+        try original.write(to: manifestURL)
+        XCTAssertEqual(try IndexSnapshot.load(from: url).storedCount, 1)
+    }
 }

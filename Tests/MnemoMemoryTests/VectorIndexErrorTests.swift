@@ -79,6 +79,18 @@ final class VectorIndexErrorTests: XCTestCase {
         assertThrows("bad capacity 8 with 2 shards: key dimension must be at least 1, found 0") {
             try ShardedVectorStore(.init(dimension: 0, valueDimension: 1, capacity: 8, shardCount: 2))
         }
+        // Sizes that would overflow or allocate absurdly are rejected before any arithmetic.
+        assertThrows("bad capacity \(Int.max) with \(Int.max) shards: capacity must be at most 2147483647") {
+            try ShardedVectorStore(.init(dimension: 4, valueDimension: 1, capacity: .max, shardCount: .max))
+        }
+        assertThrows("bad capacity 8 with 2 shards: key dimension (dimension) must be at most 65536, found 65537") {
+            try ShardedVectorStore(.init(dimension: 65_537, valueDimension: 1, capacity: 8, shardCount: 2))
+        }
+        assertThrows("bad capacity 8 with 2 shards: value dimension (valueDimension) must be at most 65536, found 4611686018427387904") {
+            try ShardedVectorStore(.init(dimension: 4, valueDimension: 1 << 62, capacity: 8, shardCount: 2))
+        }
+        XCTAssertEqual(VectorStoreConfiguration(dimension: 1, valueDimension: 0, capacity: .max, shardCount: .max).shardCapacity, 1)
+        XCTAssertEqual(VectorStoreConfiguration(dimension: 1, valueDimension: 0, capacity: .max, shardCount: 2).shardCapacity, Int.max / 2 + 1)
     }
 
     func testStoreInputErrors() throws {

@@ -61,6 +61,21 @@ final class BadInputTests: XCTestCase {
                     contains: ["tok.json", "decoder.type", "WordPiece"])
     }
 
+    /// Ids far beyond the token count (which would size `pieces`/`special` at gigabytes) throw a
+    /// one-line error naming the key and the id; ids near the count still load.
+    func testSparseHugeIDsThrow() throws {
+        func json(vocabB: Int = 1, added: String = "") -> String {
+            #"{"added_tokens":[\#(added)],"model":{"type":"BPE","vocab":{"a":0,"b":\#(vocabB),"ab":2},"merges":["a b"]}}"#
+        }
+        XCTAssertEqual(try load(json()).encode("ab", addSpecialTokens: false), [2])
+        // Sparse but bounded ids are accepted (limit: 2 x tokens + 1024).
+        XCTAssertEqual(try load(json(added: #"{"id":1000,"content":"<x>","special":true}"#)).encode("ab<x>", addSpecialTokens: false), [2, 1000])
+        expectError({ _ = try self.load(json(added: #"{"id":0,"content":"<s>"},{"id":2147483646,"content":"<big>","special":true}"#)) },
+                    contains: ["tok.json", "added_tokens[1].id", "2147483646"])
+        expectError({ _ = try self.load(json(vocabB: 2147483646)) }, contains: ["tok.json", "model.vocab.b", "2147483646"])
+        expectError({ _ = try self.load(json(added: #"{"id":1033,"content":"<x>"}"#)) }, contains: ["tok.json", "added_tokens[0].id", "1033"])
+    }
+
     /// A real tokenizer.json cut at a sample of offsets always throws (the cut object never closes).
     func testTruncatedTokenizerJSON() throws {
         let data = try Fixtures.data("tokenizers/llama2/tokenizer.json")

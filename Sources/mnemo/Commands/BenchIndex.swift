@@ -51,6 +51,7 @@ struct BenchIndex: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1, got \(threads)") }
         guard queries > 0 else { throw ValidationError("--queries must be > 0, got \(queries)") }
         guard k > 0 else { throw ValidationError("--k must be > 0, got \(k)") }
         guard `repeat` > 0 else { throw ValidationError("--repeat must be > 0, got \(`repeat`)") }
