@@ -87,6 +87,8 @@ final class CLITests: XCTestCase {
         assertOneLineError(notANumber, mentions: "warm")
         let threads = try CLIRunner.run(["bench", "--model", modelPath, "--threads", "0"])
         assertOneLineError(threads, mentions: "--threads must be >= 1, got 0")
+        let indexThreads = try CLIRunner.run(["bench", "index", "--threads", "0"])
+        assertOneLineError(indexThreads, mentions: "--threads must be >= 1, got 0")
     }
 
     func testUnknownModelFileIsOneLineError() throws {
