@@ -10,6 +10,8 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError, Equ
     case emptyPrompt
     /// Scoring needs at least two tokens (the first one has no prediction).
     case notEnoughTokensToScore(count: Int)
+    /// The model's context holds fewer than 2 tokens, so no window can condition a scored token.
+    case contextTooShortToScore(contextLength: Int)
     /// A token id outside the model's vocabulary.
     case tokenOutOfRange(id: Int, vocabularySize: Int)
     /// The model returned a logits buffer of the wrong length.
@@ -31,6 +33,8 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError, Equ
             return "the prompt encodes to no tokens and the tokenizer has no BOS token to start from"
         case let .notEnoughTokensToScore(count):
             return "scoring needs at least 2 tokens (the first one is not predicted), got \(count)"
+        case let .contextTooShortToScore(contextLength):
+            return "the model's context length \(contextLength) is too short to score windows: it must be at least 2"
         case let .tokenOutOfRange(id, vocabularySize):
             return "token id \(id) is outside the vocabulary 0..<\(vocabularySize)"
         case let .logitsSizeMismatch(expected, found):

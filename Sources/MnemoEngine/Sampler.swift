@@ -93,10 +93,18 @@ public struct Sampler: Sendable {
         } else {
             for (i, x) in logits.enumerated() {
                 let score = Double(x) / temperature
-                if score.isFinite { candidates.append(Candidate(id: i, score: score)) }
+                if Candidate.isKept(score) { candidates.append(Candidate(id: i, score: score)) }
             }
         }
         guard !candidates.isEmpty else { return [] }
+        if candidates.contains(where: { $0.score == .infinity }) {
+            // A +inf logit, or a finite one overflowing under a tiny temperature, outweighs every
+            // finite score: the limit is argmax, so the +inf entries with the largest logit share
+            // all the probability uniformly (exp(inf - inf) would otherwise be NaN).
+            let infinite = candidates.filter { $0.score == .infinity }
+            let best = infinite.reduce(-Float.infinity) { max($0, logits[$1.id]) }
+            candidates = infinite.filter { logits[$0.id] == best }.map { Candidate(id: $0.id, score: 0) }
+        }
         // Softmax over the survivors (stored in `score` from here on as unnormalised weights).
         let maximum = candidates.reduce(-Double.infinity) { max($0, $1.score) }
         var total = 0.0
@@ -133,13 +141,17 @@ public struct Sampler: Sendable {
         var id: Int
         var score: Double
 
+        /// Whether a `logit / temperature` can take part: NaN and -inf (probability 0) cannot;
+        /// +inf can (it takes all the probability).
+        static func isKept(_ score: Double) -> Bool { !score.isNaN && score != -.infinity }
+
         /// Higher score first, lower id first on ties.
         static func precedes(_ a: Candidate, _ b: Candidate) -> Bool {
             a.score > b.score || (a.score == b.score && a.id < b.id)
         }
     }
 
-    /// The `k` best finite `logits / temperature` (ties: lower id wins), via a size-k min-heap.
+    /// The `k` best non-NaN, non-(-inf) `logits / temperature` (ties: lower id wins), via a size-k min-heap.
     /// - Complexity: O(n log k).
     private static func topK(_ logits: [Float], k: Int, temperature: Double) -> [Candidate] {
         var heap: [Candidate] = []  // heap[0] is the worst kept candidate
@@ -159,7 +171,7 @@ public struct Sampler: Sendable {
         }
         for (i, x) in logits.enumerated() {
             let candidate = Candidate(id: i, score: Double(x) / temperature)
-            guard candidate.score.isFinite else { continue }
+            guard Candidate.isKept(candidate.score) else { continue }
             if heap.count < k {
                 heap.append(candidate)
                 var c = heap.count - 1

@@ -42,13 +42,18 @@ public struct Scorer {
     /// Creates a scorer.
     /// - Parameters:
     ///   - model: the model.
-    ///   - stride: window advance for long sequences, in `1 ... contextLength`; nil = half the context.
-    /// - Throws: `GenerationError.invalidOption` for a stride outside that range.
+    ///   - stride: window advance for long sequences, in `1 ..< contextLength` (a stride of the whole
+    ///     context would leave the next window nothing to condition its first scored token on);
+    ///     nil = half the context.
+    /// - Throws: `GenerationError.contextTooShortToScore` when the context holds fewer than 2 tokens;
+    ///   `GenerationError.invalidOption` for a stride outside that range.
     public init(model: any LogitsModel, stride: Int? = nil) throws {
         let context = model.contextLength
-        let value = stride ?? max(1, context / 2)
-        guard value >= 1, value <= context else {
-            throw GenerationError.invalidOption(name: "stride", value: "\(value)", expected: "in 1...\(context)")
+        guard context >= 2 else { throw GenerationError.contextTooShortToScore(contextLength: context) }
+        let value = stride ?? context / 2
+        guard value >= 1, value < context else {
+            throw GenerationError.invalidOption(name: "stride", value: "\(value)",
+                                                expected: "in 1..<\(context) (less than the context length \(context))")
         }
         self.model = model
         self.stride = value

@@ -396,4 +396,59 @@ final class MemoryPlanTests: XCTestCase {
         // Flag values are checked by validation, under the plan's field names.
         assertProblem(try PlanFlags(knnTopK: 0).plan(over: file), field: "knn.topK", value: "0", contains: "at least 1")
     }
+
+    // MARK: Regressions: huge values are problems, not traps
+
+    func testHugeXLMemoryLengthIsAProblemNotAnOverflow() throws {
+        // Regression: segmentLength + memoryLength overflowed Int and trapped.
+        let plan = try decode(#"{"segmentLength": 8, "xl": {"memoryLength": 9223372036854775807}}"#)
+        assertProblem(plan, field: "xl.memoryLength", value: "9223372036854775807",
+                      contains: "must be at most 2040: segmentLength (8) + memoryLength reaches more than 9223372036854775807 tokens back")
+    }
+
+    func testHugeMemoryTokenCountIsAProblemNotAnOverflow() throws {
+        // Regression: 2 * count overflowed Int and trapped.
+        let plan = try decode(#"{"segmentLength": 8, "memoryTokens": {"count": 5000000000000000000}}"#)
+        assertProblem(plan, field: "memoryTokens.count", value: "5000000000000000000",
+                      contains: "2 * count + segmentLength (8) = more than 9223372036854775807 must be at most 2048")
+        // Each term fits, only the sum overflows: count + count + segmentLength + xl.memoryLength.
+        assertProblem(Plan(segmentLength: 8, xl: .init(memoryLength: 0), memoryTokens: .init(count: Int.max / 2)),
+                      field: "memoryTokens.count", contains: "= more than 9223372036854775807 must be at most 2048")
+        // A huge xl.memoryLength is reported on its own field and still makes memoryTokens.count fail cleanly.
+        XCTAssertThrowsError(try Plan(segmentLength: 8, xl: .init(memoryLength: .max), memoryTokens: .init(count: 2))
+            .validate(for: Self.facts)) { error in
+            XCTAssertEqual((error as? MemoryPlanError)?.problems.map(\.field), ["xl.memoryLength", "memoryTokens.count"], "\(error)")
+        }
+    }
+
+    func testDuplicateLayersNameTheirFirstOccurrence() {
+        // The duplicate check is a one-pass lookup; each repeat names the first offset of its layer.
+        XCTAssertThrowsError(try knnPlan { $0.layers = [3, 5, 3, 5, 3, 99] }.validate(for: Self.facts)) { error in
+            let problems = (error as? MemoryPlanError)?.problems ?? []
+            XCTAssertEqual(problems.map(\.field), ["knn.layers[2]", "knn.layers[3]", "knn.layers[4]", "knn.layers[5]"])
+            XCTAssertEqual(problems.map(\.expected).prefix(3), ["duplicate of knn.layers[0]", "duplicate of knn.layers[1]",
+                                                                "duplicate of knn.layers[0]"])
+        }
+        // A long list (what a --knn-layers range can produce) validates quickly.
+        XCTAssertThrowsError(try knnPlan { $0.layers = Array(0 ... 4096) + Array(0 ... 4096) }.validate(for: Self.facts)) { error in
+            XCTAssertEqual((error as? MemoryPlanError)?.problems.count, 4097 - 12 + 4097)
+        }
+    }
+
+    func testHugeLayerRangeIsRejectedBeforeExpanding() throws {
+        // Regression: "0-999999999" materialised 10^9 Ints (8 GB) before any check.
+        XCTAssertThrowsError(try PlanFlags.parseLayerList("0-999999999")) { error in
+            XCTAssertEqual("\(error)", "--knn-layers \"0-999999999\": range '0-999999999' ends above 4096, the largest layer index accepted")
+        }
+        XCTAssertThrowsError(try PlanFlags(knnLayers: "2,4000-5000")) { error in
+            XCTAssertTrue("\(error)".contains("range '4000-5000' ends above 4096"), "\(error)")
+        }
+        XCTAssertEqual(try PlanFlags.parseLayerList("0-4096").count, 4097)
+        XCTAssertEqual(try PlanFlags.parseLayerList("999999999"), [999_999_999], "a single index is not expanded; validation rejects it")
+        // Many in-limit ranges cannot add up to a huge list either.
+        let repeated = Array(repeating: "0-4096", count: 3).joined(separator: ",")
+        XCTAssertThrowsError(try PlanFlags.parseLayerList(repeated)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("lists more than 4097 layers, so some layer repeats"), "\(error)")
+        }
+    }
 }

@@ -173,4 +173,34 @@ final class SamplerTests: XCTestCase {
             }
         }
     }
+
+    func testTinyTemperatureOverflowKeepsTheLargestLogit() {
+        // Regression: 20 / 1e-307 overflows to +inf and was dropped, so token 1 was always drawn.
+        for topK in [0, 2] {
+            let options = SamplingOptions(temperature: 1e-307, topK: topK, seed: 5)
+            var sampler = Sampler(options: options)
+            XCTAssertEqual((0 ..< 20).map { _ in sampler.sample([20, 5]) }, [Int](repeating: 0, count: 20), "topK \(topK)")
+            let distribution = Sampler(options: options).probabilities([20, 5])
+            XCTAssertEqual(distribution.map(\.id), [0], "topK \(topK)")
+            XCTAssertEqual(distribution.map(\.probability), [1], "topK \(topK)")
+            // Both overflow: the larger logit is the zero-temperature limit.
+            XCTAssertEqual(Sampler(options: options).probabilities([300, 3e38, 1]).map(\.id), [1], "topK \(topK)")
+        }
+    }
+
+    func testPositiveInfiniteLogitsShareAllTheProbability() {
+        // Regression: a +inf logit was dropped at any temperature.
+        for topK in [0, 3] {
+            let options = SamplingOptions(temperature: 1, topK: topK, seed: 9)
+            let distribution = Sampler(options: options).probabilities([0, .infinity, 50, .infinity, .nan, -.infinity])
+            XCTAssertEqual(distribution.map(\.id), [1, 3], "topK \(topK)")
+            XCTAssertEqual(distribution.map(\.probability), [0.5, 0.5], "topK \(topK)")
+            var sampler = Sampler(options: options)
+            let draws = (0 ..< 200).map { _ in sampler.sample([0, .infinity, 50, .infinity]) }
+            XCTAssertEqual(Set(draws), [1, 3], "topK \(topK)")
+        }
+        // NaN and -inf still never survive.
+        let distribution = Sampler(options: SamplingOptions(temperature: 1, seed: 1)).probabilities([.nan, -.infinity, 0])
+        XCTAssertEqual(distribution.map(\.id), [2])
+    }
 }

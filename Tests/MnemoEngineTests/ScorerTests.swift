@@ -56,7 +56,30 @@ final class ScorerTests: XCTestCase {
             XCTAssertEqual("\(error)", "token id 5 is outside the vocabulary 0..<2")
         }
         XCTAssertThrowsError(try Scorer(model: model, stride: 9)) { error in
-            XCTAssertEqual("\(error)", "stride must be in 1...4, got 9")
+            XCTAssertEqual("\(error)", "stride must be in 1..<4 (less than the context length 4), got 9")
+        }
+    }
+
+    func testStrideEqualToTheContextIsRejected() throws {
+        // Regression: stride == context made the second window empty (begin == end) and trapped
+        // in LogSoftmax on texts of at least 2 x context tokens.
+        let model = FakeModel(table: [[0, 1], [1, 0]], contextLength: 4)
+        XCTAssertThrowsError(try Scorer(model: model, stride: 4).score(tokens: [0, 1, 0, 1, 0, 1, 0, 1, 0])) { error in
+            XCTAssertEqual(error as? GenerationError,
+                           .invalidOption(name: "stride", value: "4", expected: "in 1..<4 (less than the context length 4)"))
+        }
+        // The largest valid stride still scores every token but the first, once.
+        let result = try Scorer(model: model, stride: 3).score(tokens: [0, 1, 0, 1, 0, 1, 0, 1, 0])
+        XCTAssertNil(result.logprobs[0])
+        XCTAssertEqual(result.logprobs.compactMap { $0 }.count, 8)
+    }
+
+    func testContextOfOneTokenIsAClearError() {
+        // Regression: with context 1 the default stride max(1, 1 / 2) == 1 equalled the context and trapped.
+        let model = FakeModel(table: [[0, 1], [1, 0]], contextLength: 1)
+        XCTAssertThrowsError(try Scorer(model: model).score(tokens: [0, 1, 0])) { error in
+            XCTAssertEqual(error as? GenerationError, .contextTooShortToScore(contextLength: 1))
+            XCTAssertEqual("\(error)", "the model's context length 1 is too short to score windows: it must be at least 2")
         }
     }
 }

@@ -30,19 +30,23 @@ extension MemoryPlan {
         if let xl {
             if xl.memoryLength < 0 {
                 fail("xl.memoryLength", xl.memoryLength, "must be at least 0")
-            } else if segmentIsValid, segmentLength + xl.memoryLength > context {
+            } else if segmentIsValid, xl.memoryLength > context - segmentLength {  // no overflow: both in 0...context
+                let reach = Self.sum([segmentLength, xl.memoryLength]).map(String.init) ?? "more than \(Int.max)"
                 fail("xl.memoryLength", xl.memoryLength, "must be at most \(context - segmentLength): segmentLength "
-                     + "(\(segmentLength)) + memoryLength reaches \(segmentLength + xl.memoryLength) tokens back, beyond "
+                     + "(\(segmentLength)) + memoryLength reaches \(reach) tokens back, beyond "
                      + "the \(context) positions the model was trained on")
             }
         }
 
         if let knn {
             if knn.layers.isEmpty { fail("knn.layers", "[]", "must list at least one layer (omit knn to turn it off)") }
+            var firstOffset: [Int: Int] = [:]  // layer -> its first offset: O(n) duplicate check
             for (offset, layer) in knn.layers.enumerated() {
+                let first = firstOffset[layer] ?? offset
+                if first == offset { firstOffset[layer] = offset }
                 if !(0 ..< facts.layerCount).contains(layer) {
                     fail("knn.layers[\(offset)]", layer, layers)
-                } else if let first = knn.layers.firstIndex(of: layer), first < offset {
+                } else if first < offset {
                     fail("knn.layers[\(offset)]", layer, "duplicate of knn.layers[\(first)]")
                 } else if let retrieval, (0 ..< facts.layerCount).contains(retrieval.layerBegin), layer >= retrieval.layerBegin {
                     fail("knn.layers[\(offset)]", layer, "layer also has retrieval attention (retrieval.layerBegin = "
@@ -114,10 +118,13 @@ extension MemoryPlan {
             let count = memoryTokens.count
             if count < 0 {
                 fail("memoryTokens.count", count, "must be at least 0")
-            } else if segmentIsValid, 2 * count + segmentLength + xlLength > context {
-                let xlPart = xl == nil ? "" : " + xl.memoryLength (\(xlLength))"
-                fail("memoryTokens.count", count, "2 * count + segmentLength (\(segmentLength))\(xlPart) = "
-                     + "\(2 * count + segmentLength + xlLength) must be at most \(context), the model's context length")
+            } else if segmentIsValid {
+                let total = Self.sum([count, count, segmentLength, xlLength])  // nil: overflows, beyond any context
+                if total.map({ $0 > context }) ?? true {
+                    let xlPart = xl == nil ? "" : " + xl.memoryLength (\(xlLength))"
+                    fail("memoryTokens.count", count, "2 * count + segmentLength (\(segmentLength))\(xlPart) = "
+                         + "\(total.map(String.init) ?? "more than \(Int.max)") must be at most \(context), the model's context length")
+                }
             }
             if count > 0, !facts.availableTensors.contains(memoryTokens.tensor) {
                 fail("memoryTokens.tensor", "\"\(memoryTokens.tensor)\"", "no such tensor in the checkpoint (needed for "
@@ -126,5 +133,16 @@ extension MemoryPlan {
         }
 
         if !problems.isEmpty { throw MemoryPlanError.invalidPlan(problems) }
+    }
+
+    /// The sum of non-negative plan values, or nil when it overflows `Int` (plan files can hold any Int).
+    private static func sum(_ values: [Int]) -> Int? {
+        var total = 0
+        for value in values {
+            let (result, overflow) = total.addingReportingOverflow(value)
+            if overflow { return nil }
+            total = result
+        }
+        return total
     }
 }

@@ -47,7 +47,8 @@ public struct PlanFlags: Sendable, Equatable {
     /// Parses a layer list: comma-separated indices and inclusive ranges, e.g. "1,3" or "2-5" or "0,4-6".
     /// Order is kept; duplicates and ranges are checked by `MemoryPlan.validate(for:)`.
     /// - Parameter flag: the flag named in errors.
-    /// - Throws: `MemoryPlanError.invalidFlag` for an empty item, a non-number or a reversed range.
+    /// - Throws: `MemoryPlanError.invalidFlag` for an empty item, a non-number, a reversed range, a range
+    ///   ending above `maxLayerIndex`, or more than `maxLayerIndex + 1` layers in all.
     public static func parseLayerList(_ text: String, flag: String = "--knn-layers") throws -> [Int] {
         let form = "expected layer indices like \"1,3\" or \"2-5\""
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -66,10 +67,22 @@ public struct PlanFlags: Sendable, Equatable {
                 throw MemoryPlanError.invalidFlag(flag: flag, value: text,
                                                   expected: "range '\(item)' is reversed: write it low-high (\(high)-\(low))")
             }
+            // Checked before expanding: "0-999999999" would otherwise materialise 10^9 Ints.
+            guard bounds.count == 1 || high <= maxLayerIndex else {
+                throw MemoryPlanError.invalidFlag(flag: flag, value: text,
+                                                  expected: "range '\(item)' ends above \(maxLayerIndex), the largest layer index accepted")
+            }
+            guard layers.count + (high - low + 1) <= maxLayerIndex + 1 else {
+                throw MemoryPlanError.invalidFlag(flag: flag, value: text,
+                                                  expected: "lists more than \(maxLayerIndex + 1) layers, so some layer repeats")
+            }
             layers.append(contentsOf: low ... high)
         }
         return layers
     }
+
+    /// The largest layer index a `--knn-layers` range may reach (no released model is deeper).
+    public static let maxLayerIndex = 4096
 
     private static func isIndex(_ text: Substring) -> Bool {
         !text.isEmpty && text.count <= 9 && text.allSatisfy { $0.isASCII && $0.isNumber }
