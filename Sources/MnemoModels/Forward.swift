@@ -17,15 +17,41 @@ extension LanguageModel {
     ///   positions), `.cacheMismatch`. Nothing is appended to `cache` when it throws.
     /// - Complexity: O(T × parameters + T × (cache.count + T) × layers × hidden).
     public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool) throws -> [Float] {
-        let c = config
-        let T = tokens.count
-        guard cache.layerCount == c.layerCount, cache.kvWidth == c.kvWidth else {
-            throw ModelError.cacheMismatch(cacheLayers: cache.layerCount, cacheWidth: cache.kvWidth,
-                                           modelLayers: c.layerCount, modelWidth: c.kvWidth)
+        guard !tokens.isEmpty else {
+            try checkCache(cache)
+            return []
         }
-        guard T > 0 else { return [] }
-        for t in tokens where t < 0 || t >= c.vocabularySize {
-            throw ModelError.tokenOutOfRange(token: t, vocabularySize: c.vocabularySize)
+        let rows = allLogits ? 0..<tokens.count : (tokens.count - 1)..<tokens.count
+        return try forward(inputs: tokens.map(ModelInput.token), cache: cache, hook: nil, logitRows: rows).logits
+    }
+
+    /// The general forward pass: `inputs` (tokens or embeddings) at cache rows
+    /// `cache.count ..< cache.count + inputs.count`, with an optional `hook` that adds retrieved
+    /// memories to chosen layers' attention.
+    ///
+    /// - Parameters:
+    ///   - logitRows: input rows whose logits are returned (may be empty).
+    ///   - hiddenRows: input rows whose final normed hidden states are returned (RMT write block).
+    /// - Throws: as `forward(_:cache:allLogits:)`, `ModelError.invalidInput` for a wrong embedding
+    ///   length or row range, and whatever `hook` throws. Nothing is appended to `cache` when it throws.
+    public func forward(inputs: [ModelInput], cache: KVCache, hook: (any AttentionHook)?,
+                        logitRows: Range<Int>, hiddenRows: Range<Int> = 0..<0) throws -> ForwardOutput {
+        let c = config
+        let T = inputs.count
+        try checkCache(cache)
+        guard logitRows.lowerBound >= 0, logitRows.upperBound <= T, hiddenRows.lowerBound >= 0, hiddenRows.upperBound <= T
+        else {
+            throw ModelError.invalidInput("rows \(logitRows) / \(hiddenRows) outside 0..<\(T)")
+        }
+        guard T > 0 else { return ForwardOutput(logits: [], logitRows: logitRows, hidden: [], hiddenRows: hiddenRows) }
+        for input in inputs {
+            switch input {
+            case .token(let t) where t < 0 || t >= c.vocabularySize:
+                throw ModelError.tokenOutOfRange(token: t, vocabularySize: c.vocabularySize)
+            case .embedding(let e) where e.count != c.hiddenSize:
+                throw ModelError.invalidInput("embedding of \(e.count) floats; the model's hidden size is \(c.hiddenSize)")
+            default: break
+            }
         }
         let start = cache.count
         let end = start + T
@@ -44,7 +70,12 @@ extension LanguageModel {
         let gate = s.gate.ensure(T * I)
         let up = s.up.ensure(T * I)
 
-        for t in 0..<T { weights.embedding.dequantizeRow(tokens[t], into: x + t * H) }
+        for t in 0..<T {
+            switch inputs[t] {
+            case .token(let id): weights.embedding.dequantizeRow(id, into: x + t * H)
+            case .embedding(let e): e.withUnsafeBufferPointer { (x + t * H).update(from: $0.baseAddress!, count: H) }
+            }
+        }
         if let pos = weights.positionEmbedding {
             for t in 0..<T {
                 pos.dequantizeRow(start + t, into: proj)
@@ -86,8 +117,18 @@ extension LanguageModel {
             }
             let shape = AttentionShape(headCount: c.headCount, kvHeadCount: c.kvHeadCount, headDim: c.headDim,
                                        window: c.slidingWindow)
-            Attention.causal(shape, query: q, keys: cache.keys[l], values: cache.values[l], start: start, count: T,
-                             scratch: s.scores, into: attn)
+            let extra = try hook?.attention(layer: l, input: LayerAttentionInput(normedInput: xn, queries: q,
+                                                                                start: start, count: T))
+            if let extra {
+                guard extra.rows == T, extra.headCount == c.headCount, extra.headDim == c.headDim else {
+                    throw ModelError.invalidInput("layer \(l): retrieved memory shaped \(extra.rows)x\(extra.headCount)x\(extra.headDim)")
+                }
+                Attention.causal(shape, query: q, keys: cache.keys[l], values: cache.values[l], start: start, count: T,
+                                 extra: extra, scratch: s.scores, into: attn)
+            } else {
+                Attention.causal(shape, query: q, keys: cache.keys[l], values: cache.values[l], start: start, count: T,
+                                 scratch: s.scores, into: attn)
+            }
             w.output.matmul(attn, count: T, into: proj)
             if let b = w.outputBias { b.withUnsafeBufferPointer { Ops.addBias(proj, $0.baseAddress!, rows: T, count: H) } }
             Ops.add(x, proj, count: T * H)
@@ -108,14 +149,28 @@ extension LanguageModel {
         }
         cache.count = end
 
-        let first = allLogits ? 0 : T - 1
-        let rows = T - first
-        norm(x + first * H, rows: rows, weight: weights.finalNorm, bias: weights.finalNormBias, into: xn)
-        var logits = [Float](repeating: 0, count: rows * c.vocabularySize)
-        logits.withUnsafeMutableBufferPointer { out in
-            weights.lmHead.matmul(xn, count: rows, into: out.baseAddress!)
+        var output = ForwardOutput(logits: [], logitRows: logitRows, hidden: [], hiddenRows: hiddenRows)
+        let first = min(logitRows.lowerBound, hiddenRows.isEmpty ? Int.max : hiddenRows.lowerBound)
+        let last = max(logitRows.upperBound, hiddenRows.upperBound)
+        guard first < last else { return output }
+        norm(x + first * H, rows: last - first, weight: weights.finalNorm, bias: weights.finalNormBias, into: xn + first * H)
+        if !hiddenRows.isEmpty {
+            output.hidden = Array(UnsafeBufferPointer(start: xn + hiddenRows.lowerBound * H, count: hiddenRows.count * H))
         }
-        return logits
+        if !logitRows.isEmpty {
+            output.logits = [Float](repeating: 0, count: logitRows.count * c.vocabularySize)
+            output.logits.withUnsafeMutableBufferPointer { out in
+                weights.lmHead.matmul(xn + logitRows.lowerBound * H, count: logitRows.count, into: out.baseAddress!)
+            }
+        }
+        return output
+    }
+
+    private func checkCache(_ cache: KVCache) throws {
+        guard cache.layerCount == config.layerCount, cache.kvWidth == config.kvWidth else {
+            throw ModelError.cacheMismatch(cacheLayers: cache.layerCount, cacheWidth: cache.kvWidth,
+                                           modelLayers: config.layerCount, modelWidth: config.kvWidth)
+        }
     }
 
     /// RMSNorm (Llama family) or LayerNorm (GPT-2, when `bias` is given) of `rows` rows.

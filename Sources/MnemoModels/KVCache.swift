@@ -35,6 +35,7 @@ final class ScratchBuffer {
 public final class KVCache {
     let layerCount: Int
     let kvWidth: Int
+    let kvHeadCount: Int
     private(set) var keys: [UnsafeMutablePointer<Float>]
     private(set) var values: [UnsafeMutablePointer<Float>]
     /// Rows allocated per layer.
@@ -44,9 +45,10 @@ public final class KVCache {
     let rope: RoPETable?
     let scratch = ForwardScratch()
 
-    init(layerCount: Int, kvWidth: Int, rope: RoPEConfig?, initialCapacity: Int = 16) {
+    init(layerCount: Int, kvWidth: Int, kvHeadCount: Int, rope: RoPEConfig?, initialCapacity: Int = 16) {
         self.layerCount = layerCount
         self.kvWidth = kvWidth
+        self.kvHeadCount = kvHeadCount
         capacity = max(initialCapacity, 1)
         keys = (0..<layerCount).map { _ in .allocate(capacity: max(initialCapacity, 1) * kvWidth) }
         values = (0..<layerCount).map { _ in .allocate(capacity: max(initialCapacity, 1) * kvWidth) }
@@ -105,4 +107,65 @@ final class ForwardScratch {
     let gate = ScratchBuffer()
     let up = ScratchBuffer()
     let scores = ScratchBuffer()
+}
+
+// MARK: - Re-basing (Transformer-XL windows, RMT blocks, persistence)
+
+extension KVCache {
+    /// Removes the rows `range` from every layer; later rows move down by `range.count` and their
+    /// keys are re-rotated by `-range.count` positions, so the cache equals one computed fresh with
+    /// the remaining tokens at their new positions (up to rounding; see `RoPETable.rotate(rows:...)`).
+    /// - Precondition: `range` lies in `0 ..< count`.
+    /// - Complexity: O((count - range.lowerBound) × kvWidth × layers).
+    public func removeRows(_ range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "rows out of range")
+        let n = range.count
+        guard n > 0 else { return }
+        let moved = count - range.upperBound
+        for l in 0..<layerCount {
+            if moved > 0 {
+                (keys[l] + range.lowerBound * kvWidth).update(from: keys[l] + range.upperBound * kvWidth,
+                                                              count: moved * kvWidth)
+                (values[l] + range.lowerBound * kvWidth).update(from: values[l] + range.upperBound * kvWidth,
+                                                                count: moved * kvWidth)
+                rotateKeys(layer: l, rows: range.lowerBound..<(range.lowerBound + moved), delta: -n)
+            }
+        }
+        count -= n
+    }
+
+    /// Rotates the keys of `rows` in `layer` by `delta` positions (no-op for models without RoPE).
+    func rotateKeys(layer: Int, rows: Range<Int>, delta: Int) {
+        guard let rope, !rows.isEmpty, delta != 0 else { return }
+        let headDim = kvWidth / kvHeadCount
+        rope.rotate(rows: keys[layer] + rows.lowerBound * kvWidth, count: rows.count, stride: kvWidth,
+                    heads: kvHeadCount, headDim: headDim, delta: delta)
+    }
+
+    /// Copies rows `range` of `layer` out: keys (as stored, rotated to their row position) and values.
+    public func copyRows(layer: Int, _ range: Range<Int>) -> (keys: [Float], values: [Float]) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "rows out of range")
+        let k = Array(UnsafeBufferPointer(start: keys[layer] + range.lowerBound * kvWidth, count: range.count * kvWidth))
+        let v = Array(UnsafeBufferPointer(start: values[layer] + range.lowerBound * kvWidth, count: range.count * kvWidth))
+        return (k, v)
+    }
+
+    /// Appends `rows` rows to every layer from `keys[l]` / `values[l]` (each `rows × kvWidth`,
+    /// keys already rotated to their new row positions): restores a saved window.
+    /// - Throws: `ModelError.cacheMismatch` when the layer count or a row length is wrong.
+    public func appendRows(keys newKeys: [[Float]], values newValues: [[Float]], rows: Int) throws {
+        guard newKeys.count == layerCount, newValues.count == layerCount,
+              newKeys.allSatisfy({ $0.count == rows * kvWidth }), newValues.allSatisfy({ $0.count == rows * kvWidth })
+        else {
+            throw ModelError.cacheMismatch(cacheLayers: newKeys.count, cacheWidth: rows > 0 ? (newKeys.first?.count ?? 0) / rows : 0,
+                                           modelLayers: layerCount, modelWidth: kvWidth)
+        }
+        guard rows > 0 else { return }
+        reserve(count + rows)
+        for l in 0..<layerCount {
+            newKeys[l].withUnsafeBufferPointer { (keys[l] + count * kvWidth).update(from: $0.baseAddress!, count: $0.count) }
+            newValues[l].withUnsafeBufferPointer { (values[l] + count * kvWidth).update(from: $0.baseAddress!, count: $0.count) }
+        }
+        count += rows
+    }
 }

@@ -48,12 +48,12 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// A fresh, empty cache for this model (grows geometrically as positions are added).
     public func makeCache() -> KVCache {
-        KVCache(layerCount: config.layerCount, kvWidth: config.kvWidth, rope: config.rope)
+        KVCache(layerCount: config.layerCount, kvWidth: config.kvWidth, kvHeadCount: config.kvHeadCount, rope: config.rope)
     }
 
     /// A fresh cache with room for `capacity` positions allocated up front (e.g. `config.contextLength`).
     public func makeCache(capacity: Int) -> KVCache {
-        KVCache(layerCount: config.layerCount, kvWidth: config.kvWidth, rope: config.rope,
+        KVCache(layerCount: config.layerCount, kvWidth: config.kvWidth, kvHeadCount: config.kvHeadCount, rope: config.rope,
                 initialCapacity: max(1, capacity))
     }
 

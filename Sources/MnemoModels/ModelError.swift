@@ -23,6 +23,10 @@ public enum ModelError: Error, CustomStringConvertible, LocalizedError, Equatabl
     case positionOutOfRange(position: Int, limit: Int)
     /// A cache made for a model of another shape was passed to `forward`.
     case cacheMismatch(cacheLayers: Int, cacheWidth: Int, modelLayers: Int, modelWidth: Int)
+    /// A forward request that cannot be run (a wrong embedding length, rows outside the input).
+    case invalidInput(String)
+    /// A named auxiliary tensor (RMT memory, kNN gate biases) is missing or mis-shaped.
+    case auxiliaryTensor(name: String, file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -45,6 +49,10 @@ public enum ModelError: Error, CustomStringConvertible, LocalizedError, Equatabl
             return "position \(position) is beyond the model's \(limit) learned positions"
         case let .cacheMismatch(cacheLayers, cacheWidth, modelLayers, modelWidth):
             return "KV cache has \(cacheLayers) layers x \(cacheWidth) wide, model needs \(modelLayers) x \(modelWidth): use model.makeCache()"
+        case let .invalidInput(message):
+            return "invalid forward input: \(message)"
+        case let .auxiliaryTensor(name, file, reason):
+            return "\(file): tensor \(name): \(reason)"
         }
     }
 

@@ -171,3 +171,46 @@ final class RoPETable {
         }
     }
 }
+
+extension RoPETable {
+    /// Rotates `rows` rows (stride `stride` floats, `heads` heads of `headDim` each) by `delta`
+    /// positions: a key rotated to position `p` becomes the same key rotated to `p + delta`
+    /// (RoPE rotations compose, `R(a)R(b) = R(a+b)`). `delta` may be negative.
+    ///
+    /// Uses the frequencies of the last `prepare` call (for dynamic NTK scaling these depend on the
+    /// sequence length, so a re-based key equals a fresh one only up to that change). The YaRN
+    /// attention factor is not applied again: it scales a rotation once, at encoding.
+    /// - Complexity: O(rows × heads × dimension).
+    func rotate(rows: UnsafeMutablePointer<Float>, count: Int, stride: Int, heads: Int, headDim: Int, delta: Int) {
+        guard delta != 0, count > 0 else { return }
+        if inverseFrequencies.isEmpty { prepare(positionStart: 0, positionEnd: 1) }
+        let half = config.dimension / 2
+        var c = [Float](repeating: 0, count: half), s = [Float](repeating: 0, count: half)
+        for i in 0..<half {
+            // Double angle: |delta| may be large (a window re-based far into a book).
+            let angle = Double(delta) * Double(inverseFrequencies[i])
+            c[i] = Float(Foundation.cos(angle))
+            s[i] = Float(Foundation.sin(angle))
+        }
+        let pairing = config.pairing
+        for r in 0..<count {
+            for h in 0..<heads {
+                let v = rows + r * stride + h * headDim
+                switch pairing {
+                case .halves:
+                    for i in 0..<half {
+                        let x0 = v[i], x1 = v[i + half]
+                        v[i] = x0 * c[i] - x1 * s[i]
+                        v[i + half] = x1 * c[i] + x0 * s[i]
+                    }
+                case .interleaved:
+                    for i in 0..<half {
+                        let x0 = v[2 * i], x1 = v[2 * i + 1]
+                        v[2 * i] = x0 * c[i] - x1 * s[i]
+                        v[2 * i + 1] = x1 * c[i] + x0 * s[i]
+                    }
+                }
+            }
+        }
+    }
+}

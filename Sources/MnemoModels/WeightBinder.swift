@@ -32,6 +32,14 @@ final class WeightBinder {
     init(source: TensorSource, file: String) {
         self.source = source
         self.file = file
+        ignore(where: Self.isAuxiliary)
+    }
+
+    /// Tensors a checkpoint may carry for the memory mechanisms rather than the transformer itself:
+    /// RMT memory embeddings (`memory_cell.memory`), kNN gate biases and Mnemo's own extras. They are
+    /// read on demand with `LanguageModel.auxiliaryTensor(_:)`.
+    static func isAuxiliary(_ name: String) -> Bool {
+        name.hasPrefix("memory_cell.") || name.hasPrefix("knn.") || name.hasPrefix("mnemo.")
     }
 
     private func info(_ name: String, shape: [Int], optional: Bool) -> TensorInfo? {
