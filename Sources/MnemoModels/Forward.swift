@@ -32,10 +32,13 @@ extension LanguageModel {
     /// - Parameters:
     ///   - logitRows: input rows whose logits are returned (may be empty).
     ///   - hiddenRows: input rows whose final normed hidden states are returned (RMT write block).
+    ///   - positionOffset: added to the cache row to index learned position embeddings (GPT-2), so a
+    ///     re-based window can keep its tokens' true positions; RoPE keys always use the cache row.
     /// - Throws: as `forward(_:cache:allLogits:)`, `ModelError.invalidInput` for a wrong embedding
     ///   length or row range, and whatever `hook` throws. Nothing is appended to `cache` when it throws.
     public func forward(inputs: [ModelInput], cache: KVCache, hook: (any AttentionHook)?,
-                        logitRows: Range<Int>, hiddenRows: Range<Int> = 0..<0) throws -> ForwardOutput {
+                        logitRows: Range<Int>, hiddenRows: Range<Int> = 0..<0,
+                        positionOffset: Int = 0) throws -> ForwardOutput {
         let c = config
         let T = inputs.count
         try checkCache(cache)
@@ -55,8 +58,8 @@ extension LanguageModel {
         }
         let start = cache.count
         let end = start + T
-        if weights.positionEmbedding != nil, end > c.contextLength {
-            throw ModelError.positionOutOfRange(position: end - 1, limit: c.contextLength)
+        if weights.positionEmbedding != nil, positionOffset < 0 || end > c.contextLength - positionOffset {
+            throw ModelError.positionOutOfRange(position: end - 1 + positionOffset, limit: c.contextLength)
         }
         let H = c.hiddenSize, qW = c.queryWidth, kvW = c.kvWidth, I = c.intermediateSize
         cache.reserve(end)
@@ -78,7 +81,7 @@ extension LanguageModel {
         }
         if let pos = weights.positionEmbedding {
             for t in 0..<T {
-                pos.dequantizeRow(start + t, into: proj)
+                pos.dequantizeRow(positionOffset + start + t, into: proj)
                 Ops.add(x + t * H, proj, count: H)
             }
         }

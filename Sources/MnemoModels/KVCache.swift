@@ -169,3 +169,34 @@ extension KVCache {
         count += rows
     }
 }
+
+extension KVCache {
+    /// Rotates `rows` vectors of `heads × headDim` floats (densely packed) by `delta` positions with
+    /// this cache's RoPE (no-op for models without RoPE): places retrieved keys in the cache's frame.
+    public func rotate(_ vectors: UnsafeMutablePointer<Float>, rows: Int, heads: Int, delta: Int) {
+        guard let rope, rows > 0 else { return }
+        let headDim = kvWidth / kvHeadCount
+        rope.rotate(rows: vectors, count: rows, stride: heads * headDim, heads: heads, headDim: headDim, delta: delta)
+    }
+
+    /// Whether keys carry rotary positions (false for GPT-2's learned positions).
+    public var hasRotaryPositions: Bool { rope != nil }
+}
+
+extension KVCache {
+    /// Rotates freshly projected (never rotated) keys to `position`, exactly as the forward pass
+    /// encodes a key: the delta rotation plus the scaling's attention factor (YaRN's mscale) on the
+    /// rotary dimensions. Vectors are `rows × heads × headDim`, densely packed.
+    public func encodeRotation(_ vectors: UnsafeMutablePointer<Float>, rows: Int, heads: Int, position: Int) {
+        guard let rope, rows > 0 else { return }
+        let factor = rope.attentionFactor
+        let headDim = kvWidth / kvHeadCount
+        if factor != 1 {
+            for r in 0..<rows * heads {
+                let v = vectors + r * headDim
+                for i in 0..<rope.config.dimension { v[i] *= factor }
+            }
+        }
+        rope.rotate(rows: vectors, count: rows, stride: heads * headDim, heads: heads, headDim: headDim, delta: position)
+    }
+}

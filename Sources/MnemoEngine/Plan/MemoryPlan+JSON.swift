@@ -93,7 +93,7 @@ extension MemoryPlan.XLMemory: Codable {
 
 extension MemoryPlan.KNNMemory: Codable {
     enum Key: String, CaseIterable, CodingKey {
-        case layers, topK, capacity, index, fusion, normalizeKeys, resetOnDocument, shardCount
+        case layers, topK, capacity, index, fusion, normalizeKeys, resetOnDocument, shardCount, positions
     }
 
     public init(from decoder: any Decoder) throws {
@@ -113,6 +113,7 @@ extension MemoryPlan.KNNMemory: Codable {
         normalizeKeys = try object.optionalBool(.normalizeKeys) ?? true
         resetOnDocument = try object.optionalBool(.resetOnDocument) ?? true
         shardCount = try object.optionalInt(.shardCount)
+        positions = try MemoryPlan.KeyPositions(object.optionalString(.positions), path: planPath(path, "positions"))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -125,6 +126,7 @@ extension MemoryPlan.KNNMemory: Codable {
         try container.encode(normalizeKeys, forKey: .normalizeKeys)
         try container.encode(resetOnDocument, forKey: .resetOnDocument)
         try container.encodeIfPresent(shardCount, forKey: .shardCount)
+        try container.encode(positions.rawValue, forKey: .positions)
     }
 }
 
@@ -184,7 +186,7 @@ extension MemoryPlan.KNNFusion: Codable {
 }
 
 extension MemoryPlan.RetrievalAttention: Codable {
-    enum Key: String, CaseIterable, CodingKey { case layerBegin, topK, chunkOverlap, index, encoding }
+    enum Key: String, CaseIterable, CodingKey { case layerBegin, topK, chunkOverlap, index, encoding, positions }
 
     public init(from decoder: any Decoder) throws {
         try self.init(json: PlanJSONValue(from: decoder), path: planPath(decoder.codingPath))
@@ -204,6 +206,7 @@ extension MemoryPlan.RetrievalAttention: Codable {
             }
             self.encoding = encoding
         }
+        positions = try MemoryPlan.KeyPositions(object.optionalString(.positions), path: planPath(path, "positions"))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -213,6 +216,7 @@ extension MemoryPlan.RetrievalAttention: Codable {
         try container.encode(chunkOverlap, forKey: .chunkOverlap)
         try container.encode(index, forKey: .index)
         try container.encode(encoding.rawValue, forKey: .encoding)
+        try container.encode(positions.rawValue, forKey: .positions)
     }
 }
 
@@ -232,5 +236,17 @@ extension MemoryPlan.MemoryTokens: Codable {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(count, forKey: .count)
         try container.encode(tensor, forKey: .tensor)
+    }
+}
+
+extension MemoryPlan.KeyPositions {
+    /// Parses a JSON `positions` value (`nil` = the default, `.windowEdge`).
+    init(_ name: String?, path: String) throws {
+        guard let name else { self = .windowEdge; return }
+        guard let value = Self(rawValue: name) else {
+            let allowed = Self.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+            throw MemoryPlanError.typeMismatch(path: path, expected: allowed, found: "\"\(name)\"")
+        }
+        self = value
     }
 }

@@ -73,10 +73,14 @@ extension MemoryPlan {
         public var resetOnDocument: Bool
         /// Rotating shards used for oldest-first eviction; `nil` = the store's default. Needs `capacity`.
         public var shardCount: Int?
+        /// Positions of retrieved keys (default `.windowEdge`).
+        public var positions: KeyPositions
 
         public init(layers: [Int], topK: Int = KNNMemory.defaultTopK, capacity: Int? = nil,
                     index: String = KNNMemory.defaultIndex, fusion: KNNFusion = .jointSoftmax,
-                    normalizeKeys: Bool = true, resetOnDocument: Bool = true, shardCount: Int? = nil) {
+                    normalizeKeys: Bool = true, resetOnDocument: Bool = true, shardCount: Int? = nil,
+                    positions: KeyPositions = .windowEdge) {
+            self.positions = positions
             self.layers = layers
             self.topK = topK
             self.capacity = capacity
@@ -86,6 +90,16 @@ extension MemoryPlan {
             self.resetOnDocument = resetOnDocument
             self.shardCount = shardCount
         }
+    }
+
+    /// Where retrieved keys sit relative to the querying token (they are RoPE-rotated accordingly).
+    public enum KeyPositions: String, Sendable, Equatable, CaseIterable {
+        /// At their true document positions: exact (with `topK` ≥ stored entries the mechanism equals
+        /// full attention), but distances grow with the document, beyond what the model was trained on.
+        case trueDistance = "true"
+        /// Every retrieved key just before the window's first token: the largest distance the model
+        /// sees stays within the window, so within the trained context.
+        case windowEdge
     }
 
     /// How a kNN layer combines memory attention `y_mem` with local attention `y_local`.
@@ -138,9 +152,13 @@ extension MemoryPlan {
         /// FAISS index factory description.
         public var index: String
         public var encoding: Encoding
+        /// Positions of retrieved keys (default `.windowEdge`; ranking always folds the window-edge position).
+        public var positions: KeyPositions
 
         public init(layerBegin: Int = 0, topK: Int = RetrievalAttention.defaultTopK, chunkOverlap: Int = 0,
-                    index: String = RetrievalAttention.defaultIndex, encoding: Encoding = .exact) {
+                    index: String = RetrievalAttention.defaultIndex, encoding: Encoding = .exact,
+                    positions: KeyPositions = .windowEdge) {
+            self.positions = positions
             self.layerBegin = layerBegin
             self.topK = topK
             self.chunkOverlap = chunkOverlap
