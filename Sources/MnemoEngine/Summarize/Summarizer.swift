@@ -88,6 +88,12 @@ public final class Summarizer {
             return run.result(summary: part.summary, chunks: [part], merges: [], document: document, documentTokens: documentTokens)
         }
 
+        // The final merge must have room for some summaries: check before any work.
+        let finalOverhead = prompts.overhead(request: prompts.mergeRequest(final: true)) + Self.margin
+        guard context - finalOverhead - options.finalMaxTokens >= Self.minimumChunkTokens else {
+            throw SummaryError.contextTooSmall(contextLength: context, promptTokens: finalOverhead, summaryTokens: options.finalMaxTokens)
+        }
+
         // Map: chapters, cut into windows of at most `textBudget` tokens.
         let longestTitle = document.chapters.map(\.title).max { $0.utf8.count < $1.utf8.count } ?? ""
         let chunkOverhead = prompts.overhead(request: prompts.chunkRequest(title: longestTitle + " (part 999/999)", part: 9999, of: 9999))
