@@ -28,7 +28,7 @@ final class SummarizeCLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("2 chapter(s), Project Gutenberg header/footer removed"), result.stderr)
         XCTAssertTrue(result.stderr.contains("[1/"), result.stderr)
         XCTAssertTrue(result.stderr.contains("summarized CHAPTER I. The Red Ball (part 1/"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("merged final summary"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("generated final summary"), result.stderr)
 
         let quiet = try CLIRunner.run(["summarize", story, "--model", model, "--quiet"] + small)
         XCTAssertEqual(quiet.status, 0, quiet.stderr)
@@ -43,7 +43,8 @@ final class SummarizeCLITests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(Set(object.keys), ["summary", "strategy", "file", "title", "chapters", "prompt", "chunk_summaries",
-                                          "merge_summaries", "tokens", "timings"])
+                                          "merge_summaries", "memory", "tokens", "timings"])
+        XCTAssertTrue(object["memory"] is NSNull, "hierarchical reads no memory")
         XCTAssertEqual(object["strategy"] as? String, "hierarchical")
         XCTAssertEqual(object["title"] as? String, "Two Small Days")
         XCTAssertEqual(object["chapters"] as? Int, 2)
@@ -80,6 +81,31 @@ final class SummarizeCLITests: XCTestCase {
         XCTAssertGreaterThan(try documentTokens(["--keep-boilerplate"]), try documentTokens([]) + 50)
     }
 
+    /// `--strategy stream|retrieval --plan`: read once through memory, then generate; `--json` reports the
+    /// plan and what the memory holds.
+    func testMemoryStrategiesWithAPlan() throws {
+        let plans = [
+            ("stream", #"{"segmentLength": 32, "xl": {"memoryLength": 64}, "knn": {"layers": [4], "topK": 8}}"#, "knn_entries"),
+            ("retrieval", #"{"segmentLength": 32, "xl": {"memoryLength": 64}, "retrieval": {"layerBegin": 4, "topK": 8}}"#, "retrieval_entries"),
+        ]
+        for (strategy, json, storeKey) in plans {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-plan-\(UUID().uuidString).json")
+            try json.write(to: url, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let r = try CLIRunner.run(["summarize", story, "--model", model, "--strategy", strategy, "--plan", url.path,
+                                       "--max-tokens", "4", "--json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains("reading:"), r.stderr)
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(object["strategy"] as? String, strategy)
+            XCTAssertEqual((object["chunk_summaries"] as? [Any])?.count, 0)
+            let memory = try XCTUnwrap(object["memory"] as? [String: Any])
+            XCTAssertEqual((memory["plan"] as? [String: Any])?["segmentLength"] as? Int, 32)
+            XCTAssertGreaterThan(memory["evicted_tokens"] as? Int ?? 0, 200)
+            XCTAssertGreaterThan(memory[storeKey] as? Int ?? 0, 0)
+        }
+    }
+
     func testBadDocumentsGiveOneClearLine() throws {
         let missing = try CLIRunner.run(["summarize", "Fixtures/documents/nope.txt", "--model", model])
         assertOneLineError(missing, mentions: ["nope.txt", "file not found"])
@@ -96,10 +122,13 @@ final class SummarizeCLITests: XCTestCase {
     }
 
     func testBadOptionsGiveOneClearLine() throws {
-        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "retrieval"]),
-                           mentions: ["summary strategy 'retrieval' is not available yet"])
-        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "stream"]),
-                           mentions: ["'stream' is not available yet"])
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--plan", "Fixtures/plans/xl-only.json"]),
+                           mentions: ["--plan applies to --strategy retrieval or stream"])
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "stream",
+                                              "--plan", "Fixtures/plans/xl-only.json", "--quiet"]),
+                           mentions: ["segmentLength", "512"])
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "stream", "--plan", "nope.json"]),
+                           mentions: ["nope.json"])
         assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "magic"]),
                            mentions: ["magic", "hierarchical", "retrieval", "stream"])
         assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--length", "huge"]),

@@ -104,16 +104,26 @@ final class SummarizerTests: XCTestCase {
         }
     }
 
-    func testUnavailableStrategiesAndBadOptionsThrowTypedErrors() async throws {
+    func testBadOptionsAndModelsThrowTypedErrors() async throws {
+        // The memory strategies need a transformer to wrap in a MemoryModel.
+        let fake = FakeModel(table: Array(repeating: Array(repeating: 0, count: 512), count: 512), contextLength: 512)
+        let document = try Document.load(from: Self.story)
         for strategy in [SummaryStrategy.retrieval, .stream] {
             do {
-                _ = try await summarize(Self.story, SummaryOptions(strategy: strategy))
+                _ = try await Summarizer(model: fake, tokenizer: try session().tokenizer, options: SummaryOptions(strategy: strategy)).summarize(document)
                 XCTFail("\(strategy) ran")
             } catch let error as SummaryError {
                 guard case .strategyUnavailable(let name, _) = error else { return XCTFail("\(error)") }
                 XCTAssertEqual(name, strategy.rawValue)
-                XCTAssertTrue("\(error)".contains("not available yet"), "\(error)")
+                XCTAssertTrue("\(error)".contains("needs a transformer model"), "\(error)")
             }
+        }
+        // A plan that does not fit the model is rejected with its fields.
+        do {
+            _ = try await summarize(Self.story, SummaryOptions(strategy: .stream, memoryPlan: MemoryPlan(segmentLength: 1024)))
+            XCTFail("no error")
+        } catch let error as MemoryPlanError {
+            XCTAssertTrue("\(error)".contains("segmentLength"), "\(error)")
         }
         let session = try session()
         XCTAssertThrowsError(try Summarizer(model: session.model, tokenizer: session.tokenizer, options: SummaryOptions(maxTokens: 0))) {
@@ -131,6 +141,80 @@ final class SummarizerTests: XCTestCase {
             XCTAssertEqual(summary, 500)
             XCTAssertTrue("\(error)".contains("lower --max-tokens"), "\(error)")
         }
+    }
+
+    // MARK: - Memory strategies
+
+    /// A story that fits the XL window: nothing is evicted, so reading through memory is exactly full
+    /// attention (the memory-equivalence property of Docs/Memory.md) and the summary equals plain greedy
+    /// decoding of the same prompt.
+    func testMemoryStrategiesEqualPlainGenerationWhenTheWindowHoldsEverything() async throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-summary-\(UUID().uuidString).txt")
+        try "Lily had a red ball. She lost it under a tree. A small dog found it and they became friends.".write(to: url, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        let plans: [(SummaryStrategy, MemoryPlan)] = [
+            (.stream, MemoryPlan(segmentLength: 64, xl: .init(memoryLength: 384), knn: .init(layers: [3]))),
+            (.retrieval, MemoryPlan(segmentLength: 64, xl: .init(memoryLength: 384), retrieval: .init(layerBegin: 2))),
+        ]
+        for (strategy, plan) in plans {
+            let options = SummaryOptions(strategy: strategy, length: .short, maxTokens: 12, memoryPlan: plan)
+            let (result, document, session) = try await summarize(url, options)
+            let memory = try XCTUnwrap(result.memory)
+            XCTAssertEqual(memory.plan, plan)
+            XCTAssertEqual(memory.evictedTokens, 0)
+            XCTAssertEqual(memory.knnEntries + memory.retrievalEntries, 0)
+            XCTAssertTrue(result.chunks.isEmpty)
+            XCTAssertEqual(result.merges.count, 1)
+
+            let prompt = SummaryPrompts(options: options, tokenizer: session.tokenizer).memoryPrompt(text: document.text)
+            XCTAssertTrue(prompt.text.hasSuffix("\n\nSummarize the text above in two or three sentences.\nSummary:"), prompt.text)
+            let ids = session.tokenizer.encode(prompt.text, addSpecialTokens: true)
+            XCTAssertEqual(memory.tokensRead, ids.count)
+            let generator = try session.makeGenerator(options: SamplingOptions(temperature: 0, maxTokens: 12))
+            try generator.prefill(ids)
+            var text = ""
+            while let token = try generator.step() { text += token.text }
+            text += generator.finish(reason: .maxTokens)
+            XCTAssertEqual(result.summary, text.trimmingCharacters(in: .whitespacesAndNewlines), "\(strategy)")
+            XCTAssertEqual(result.generatedTokens, generator.stats.generatedTokens)
+        }
+    }
+
+    /// A story longer than the window: what leaves it goes to the kNN stores (stream) or the retrieval
+    /// datastores (retrieval), one entry per token and KV head / layer; the summary is reproducible.
+    func testMemoryStrategiesStoreWhatLeavesTheWindow() async throws {
+        var reads: [SummaryProgress] = []
+        let stream = SummaryOptions(strategy: .stream, length: .short, maxTokens: 4,
+                                    memoryPlan: MemoryPlan(segmentLength: 32, xl: .init(memoryLength: 64), knn: .init(layers: [4], topK: 8)))
+        let (first, _, session) = try await summarize(Self.story, stream) { reads.append($0) }
+        let config = session.model.config
+        let memory = try XCTUnwrap(first.memory)
+        XCTAssertGreaterThan(memory.evictedTokens, 200)
+        XCTAssertEqual(memory.knnEntries, memory.evictedTokens * config.kvHeadCount)
+        XCTAssertEqual(memory.retrievalEntries, 0)
+        XCTAssertEqual(reads.filter { $0.phase == .read }.count, (memory.tokensRead + 255) / 256)
+        XCTAssertEqual(reads.last?.completed, reads.last?.total)
+        let (again, _, _) = try await summarize(Self.story, stream)
+        XCTAssertEqual(first.summary, again.summary)
+
+        let retrieval = SummaryOptions(strategy: .retrieval, length: .short, maxTokens: 4,
+                                       memoryPlan: MemoryPlan(segmentLength: 32, xl: .init(memoryLength: 64), retrieval: .init(layerBegin: 4, topK: 8)))
+        let (result, _, _) = try await summarize(Self.story, retrieval)
+        let stored = try XCTUnwrap(result.memory)
+        XCTAssertEqual(stored.retrievalEntries, stored.evictedTokens * (config.layerCount - 4))
+        XCTAssertEqual(stored.knnEntries, 0)
+        XCTAssertLessThanOrEqual(result.generatedTokens, 4)
+    }
+
+    func testDefaultMemoryPlansFitTheModel() throws {
+        let config = try session().model.config
+        for strategy in [SummaryStrategy.retrieval, .stream] {
+            let plan = try XCTUnwrap(Summarizer.defaultMemoryPlan(for: strategy, config: config))
+            XCTAssertNoThrow(try plan.validate(for: ModelFacts(model: try session().model)), "\(strategy)")
+            XCTAssertEqual(plan.segmentLength, 128)
+            XCTAssertEqual(plan.xl?.memoryLength, 256)
+        }
+        XCTAssertNil(Summarizer.defaultMemoryPlan(for: .hierarchical, config: config))
     }
 
     // MARK: - Chunking

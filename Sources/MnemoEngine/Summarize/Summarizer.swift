@@ -12,7 +12,8 @@ import MnemoTokenizers
 /// print(result.summary)                      // result.chunks: one summary per chapter (or window)
 /// ```
 /// Strategies: `hierarchical` (map-reduce over chapters, see `summarizeHierarchically`); `retrieval` and
-/// `stream` are not available yet and throw `SummaryError.strategyUnavailable`.
+/// `stream` read the whole document once through a `MemoryModel` and generate from its state (see
+/// `summarizeWithMemory`).
 ///
 /// Prompts use the model's chat template (`Tokenizer.chatPrompt`), or a plain prompt for a model without
 /// one. Decoding is greedy unless `options.temperature > 0`, so a summary is reproducible.
@@ -39,27 +40,13 @@ public final class Summarizer {
     /// Summarizes `document` with `options.strategy`.
     ///
     /// - Parameter progress: called after each generation (on the calling task).
-    /// - Throws: `SummaryError` (strategy not available, context too small), `GenerationError` or the
+    /// - Throws: `SummaryError` (context too small, memory strategy on a non-transformer model),
+    ///   `MemoryPlanError` for a plan that does not fit the model, `GenerationError` or the
     ///   model's error, `CancellationError` when the task is cancelled.
     public func summarize(_ document: Document, progress: ((SummaryProgress) -> Void)? = nil) async throws -> SummaryResult {
-        try Self.checkAvailable(options.strategy)
-        return try await summarizeHierarchically(document, progress: progress)
-    }
-
-    /// Throws for a strategy that is not implemented yet (so a caller can fail before loading a model).
-    /// - Throws: `SummaryError.strategyUnavailable` for `retrieval` and `stream`.
-    public static func checkAvailable(_ strategy: SummaryStrategy) throws {
-        switch strategy {
-        case .hierarchical:
-            return
-        case .retrieval:
-            throw SummaryError.strategyUnavailable(
-                strategy: "retrieval",
-                reason: "generating from document memory (MemoryModel with Unlimiformer retrieval) is not wired into the summarizer yet; use --strategy hierarchical")
-        case .stream:
-            throw SummaryError.strategyUnavailable(
-                strategy: "stream",
-                reason: "generating after reading with XL + kNN memory is not wired into the summarizer yet; use --strategy hierarchical")
+        switch options.strategy {
+        case .hierarchical: return try await summarizeHierarchically(document, progress: progress)
+        case .retrieval, .stream: return try await summarizeWithMemory(document, progress: progress)
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 public enum SummaryError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
     /// An option outside its range, e.g. `--max-tokens 0`.
     case invalidOption(name: String, value: String, expected: String)
-    /// The strategy is not implemented yet; `reason` says what it waits for.
+    /// The strategy cannot run with this model; `reason` says why.
     case strategyUnavailable(strategy: String, reason: String)
     /// The model's context cannot hold a prompt, some document text and the summary budget.
     case contextTooSmall(contextLength: Int, promptTokens: Int, summaryTokens: Int)
@@ -16,7 +16,7 @@ public enum SummaryError: Error, CustomStringConvertible, LocalizedError, Equata
         case let .invalidOption(name, value, expected):
             return "\(name) must be \(expected), got \(value)"
         case let .strategyUnavailable(strategy, reason):
-            return "summary strategy '\(strategy)' is not available yet: \(reason)"
+            return "summary strategy '\(strategy)' cannot run here: \(reason)"
         case let .contextTooSmall(contextLength, promptTokens, summaryTokens):
             return "the model's context (\(contextLength) tokens) cannot hold the prompt (\(promptTokens) tokens), "
                 + "some text and a \(summaryTokens)-token summary; lower --max-tokens or use a model with a longer context"

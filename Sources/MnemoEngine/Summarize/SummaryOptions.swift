@@ -65,10 +65,12 @@ public struct SummaryOptions: Sendable, Equatable {
     public var temperature: Double
     /// Seed of the sampler when `temperature > 0`.
     public var seed: UInt64?
+    /// The memory plan of `retrieval` and `stream`; nil uses `Summarizer.defaultMemoryPlan`.
+    public var memoryPlan: MemoryPlan?
 
     public init(strategy: SummaryStrategy = .hierarchical, instruction: String? = nil, length: SummaryLength = .medium,
                 maxTokens: Int? = nil, chunkMaxTokens: Int? = nil, chunkTokens: Int? = nil, system: String? = nil,
-                temperature: Double = 0, seed: UInt64? = nil) {
+                temperature: Double = 0, seed: UInt64? = nil, memoryPlan: MemoryPlan? = nil) {
         self.strategy = strategy
         self.instruction = instruction
         self.length = length
@@ -78,6 +80,7 @@ public struct SummaryOptions: Sendable, Equatable {
         self.system = system
         self.temperature = temperature
         self.seed = seed
+        self.memoryPlan = memoryPlan
     }
 
     /// The final summary's token budget.

@@ -30,6 +30,14 @@ struct SummaryPrompts {
         options.instruction ?? "Summarize the following text \(options.length.hint)."
     }
 
+    /// The prompt of the memory strategies: the document first, then the request, so the request and the
+    /// reply's start sit in the XL window while the rest of the book is in memory.
+    func memoryPrompt(text: String) -> ChatPrompt {
+        let request = options.instruction ?? "Summarize the text above \(options.length.hint)."
+        let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return tokenizer.chatPrompt(system: options.system, user: "\(body)\n\n\(request)", plain: "\(body)\n\n\(request)\nSummary:")
+    }
+
     /// A prompt for `request` over `text`.
     func prompt(request: String, text: String) -> ChatPrompt {
         let body = text.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -37,10 +37,11 @@ public struct SummaryResult: Sendable, Equatable {
     /// The summary of the whole document.
     public var summary: String
     public var strategy: SummaryStrategy
-    /// Chunk summaries (level 0), in document order: one per chapter, or per window of a long chapter.
+    /// `hierarchical`: chunk summaries (level 0), in document order: one per chapter, or per window of
+    /// a long chapter. Empty for `retrieval` and `stream`, which read the document whole.
     public var chunks: [PartSummary]
-    /// Summaries of summaries (levels 1...), the last one being the final summary; empty when the
-    /// document fit in one chunk.
+    /// `hierarchical`: summaries of summaries (levels 1...), the last one being the final summary; empty
+    /// when the document fit in one chunk. `retrieval` and `stream`: the one generation after reading.
     public var merges: [PartSummary]
     /// Chapters `Document` found.
     public var chapterCount: Int
@@ -56,11 +57,35 @@ public struct SummaryResult: Sendable, Equatable {
     public var templateFamily: ChatTemplateFamily?
     public var systemFolded: Bool
     public var warning: String?
+    /// For `retrieval` and `stream`: the plan and what the memory held after reading.
+    public var memory: MemoryReadStats?
+
+    public init(summary: String, strategy: SummaryStrategy, chunks: [PartSummary], merges: [PartSummary], chapterCount: Int,
+                documentTokens: Int, promptTokens: Int, generatedTokens: Int, seconds: Double, promptFormat: ChatPrompt.Format,
+                templateFamily: ChatTemplateFamily?, systemFolded: Bool, warning: String?, memory: MemoryReadStats? = nil) {
+        self.summary = summary
+        self.strategy = strategy
+        self.chunks = chunks
+        self.merges = merges
+        self.chapterCount = chapterCount
+        self.documentTokens = documentTokens
+        self.promptTokens = promptTokens
+        self.generatedTokens = generatedTokens
+        self.seconds = seconds
+        self.promptFormat = promptFormat
+        self.templateFamily = templateFamily
+        self.systemFolded = systemFolded
+        self.warning = warning
+        self.memory = memory
+    }
 }
 
 /// Progress of a running summary, reported after each generation.
 public struct SummaryProgress: Sendable, Equatable {
     public enum Phase: String, Sendable {
+        /// Reading the document into memory (`retrieval`, `stream`): `completed`/`total` count slices of
+        /// eight segments, plus the final generation.
+        case read
         /// Summarizing a chunk of the document.
         case chunk
         /// Summarizing summaries.
@@ -68,7 +93,8 @@ public struct SummaryProgress: Sendable, Equatable {
     }
 
     public var phase: Phase
-    /// Generations finished so far and the number planned (merges are estimated until reached).
+    /// Generations finished so far and the number planned (merges are estimated until reached); for
+    /// the memory strategies, slices read and the final generation.
     public var completed: Int
     public var total: Int
     /// Title of the part just finished.

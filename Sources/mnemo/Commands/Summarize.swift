@@ -24,8 +24,10 @@ struct Summarize: AsyncParsableCommand {
             numeral/Markdown headings. Prompts use the model's chat template (tokenizer_config.json or GGUF
             tokenizer.chat_template) or a plain prompt for a model without one. Decoding is greedy unless
             --temperature is set. Progress goes to standard error (--quiet hides it).
-            Strategies: hierarchical = summarize each chapter (or window), then summarize the summaries.
-            retrieval and stream are not available yet.
+            Strategies: hierarchical (default) = summarize each chapter (or window), then summarize the
+            summaries; retrieval = read the whole document once with Unlimiformer retrieval memory, then
+            generate; stream = the same with a Transformer-XL window and kNN memory. --plan replaces the
+            memory plan of retrieval/stream (a MemoryPlan JSON file, see Docs/MemoryPlan.md).
             """
     )
 
@@ -36,6 +38,9 @@ struct Summarize: AsyncParsableCommand {
 
     @Option(help: "How to summarize.")
     var strategy: StrategyArgument = .hierarchical
+
+    @Option(help: "Memory plan JSON for --strategy retrieval or stream (default: chosen from the model's size).")
+    var plan: String?
 
     @Option(help: "Replace the default request (\"Summarize the following text ...\").")
     var instruction: String?
@@ -73,18 +78,22 @@ struct Summarize: AsyncParsableCommand {
         if let instruction, instruction.allSatisfy(\.isWhitespace) {
             throw ValidationError("--instruction must not be empty")
         }
+        if plan != nil, strategy == .hierarchical {
+            throw ValidationError("--plan applies to --strategy retrieval or stream, not hierarchical")
+        }
     }
 
-    var options: SummaryOptions {
+    func options() throws -> SummaryOptions {
         SummaryOptions(strategy: strategy.strategy, instruction: instruction, length: length.length, maxTokens: maxTokens,
-                       chunkTokens: chunkTokens, temperature: temperature, seed: seed)
+                       chunkTokens: chunkTokens, temperature: temperature, seed: seed,
+                       memoryPlan: try plan.map { try MemoryPlan.load(from: URL(fileURLWithPath: $0)) })
     }
 
     func run() async throws {
         let start = ContinuousClock.now
         // Check the document (and the strategy) before loading a possibly large model.
         let document = try Document.load(from: URL(fileURLWithPath: file), options: DocumentOptions(keepBoilerplate: keepBoilerplate))
-        try Summarizer.checkAvailable(strategy.strategy)
+        let options = try options()
         let session = try model.loadSession()
         let loadSeconds = Self.seconds(since: start)
         let summarizer = try Summarizer(model: session.model, tokenizer: session.tokenizer, options: options)
@@ -92,14 +101,23 @@ struct Summarize: AsyncParsableCommand {
             let boilerplate = document.boilerplateRemoved ? ", Project Gutenberg header/footer removed" : ""
             Console.log("mnemo: \(file): \(document.chapters.count) chapter(s)\(boilerplate); model context \(session.model.contextLength) tokens")
         }
+        var lastReadReport = ContinuousClock.now
         let result = try await summarizer.summarize(document) { progress in
             if quiet { return }
-            let eta = progress.completed < progress.total ? String(format: ", ~%.0f s left", progress.estimatedSecondsLeft) : ""
-            Console.log(String(format: "[%d/%d] %@ %@: %.1f tok/s read, %.1f tok/s generated, %.1f s elapsed%@",
-                               progress.completed, progress.total, progress.phase == .chunk ? "summarized" : "merged",
-                               progress.title.isEmpty ? (progress.phase == .chunk ? "the text" : "final summary") : progress.title,
-                               progress.promptTokensPerSecond,
-                               progress.tokensPerSecond, progress.elapsedSeconds, eta))
+            let left = progress.completed < progress.total ? String(format: ", ~%.0f s left", progress.estimatedSecondsLeft) : ""
+            switch progress.phase {
+            case .read:
+                // At most one line a second while reading (and the last slice).
+                guard Self.seconds(since: lastReadReport) >= 1 || progress.completed + 1 == progress.total else { return }
+                lastReadReport = .now
+                Console.log(String(format: "[%d/%d] reading: %.1f tok/s, %.1f s elapsed%@", progress.completed, progress.total,
+                                   progress.promptTokensPerSecond, progress.elapsedSeconds, left))
+            case .chunk, .merge:
+                let title = progress.title.isEmpty ? (progress.phase == .chunk ? "the text" : "final summary") : progress.title
+                Console.log(String(format: "[%d/%d] %@ %@: %.1f tok/s read, %.1f tok/s generated, %.1f s elapsed%@",
+                                   progress.completed, progress.total, progress.phase == .chunk ? "summarized" : "generated",
+                                   title, progress.promptTokensPerSecond, progress.tokensPerSecond, progress.elapsedSeconds, left))
+            }
         }
         if let warning = result.warning { Console.log("mnemo: warning: \(warning)") }
         if json {
@@ -124,6 +142,20 @@ struct Summarize: AsyncParsableCommand {
         ])
     }
 
+    static func memoryJSON(_ m: MemoryReadStats) -> String {
+        var plan = "null"
+        if let data = try? m.plan.jsonData(),   // only a non-finite gate value fails; the plan was validated
+           let object = try? JSONSerialization.jsonObject(with: data),
+           let compact = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+            plan = String(decoding: compact, as: UTF8.self)
+        }
+        return JSONText.object([
+            ("plan", plan), ("tokens_read", "\(m.tokensRead)"), ("evicted_tokens", "\(m.evictedTokens)"),
+            ("knn_entries", "\(m.knnEntries)"), ("retrieval_entries", "\(m.retrievalEntries)"),
+            ("read_seconds", JSONText.number(m.readSeconds)),
+        ])
+    }
+
     static func json(_ r: SummaryResult, file: String, document: Document, loadSeconds: Double, totalSeconds: Double) -> String {
         JSONText.object([
             ("summary", JSONText.string(r.summary)),
@@ -142,6 +174,7 @@ struct Summarize: AsyncParsableCommand {
             ("tokens", JSONText.object([
                 ("document", "\(r.documentTokens)"), ("prompt", "\(r.promptTokens)"), ("generated", "\(r.generatedTokens)"),
             ])),
+            ("memory", r.memory.map(memoryJSON) ?? "null"),
             ("timings", JSONText.object([
                 ("load_seconds", JSONText.number(loadSeconds)), ("summarize_seconds", JSONText.number(r.seconds)),
                 ("total_seconds", JSONText.number(totalSeconds)),
