@@ -106,6 +106,41 @@ final class SummarizeCLITests: XCTestCase {
         }
     }
 
+    /// A tiny golden model (Fixtures/models/qwen2, random weights, 128-token context) given a ChatML chat
+    /// template: prompts go through the template; the stream strategy reads past the context; the
+    /// hierarchical strategy reports that the context is too small for its prompts.
+    func testTinyModelWithAChatTemplate() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-qwen-chat-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["config.json", "generation_config.json", "model.safetensors", "tokenizer.json"] {
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
+                                                       withDestinationURL: CLIRunner.fixture("models/qwen2/\(name)"))
+        }
+        let templates = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: CLIRunner.fixture("chat_templates/templates.json")))
+                                      as? [String: Any])["templates"] as? [[String: Any]]
+        let chatml = try XCTUnwrap(templates?.first { $0["name"] as? String == "chatml-openhermes" }?["template"] as? String)
+        let config: [String: Any] = ["bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "chat_template": chatml]
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("tokenizer_config.json"))
+
+        let args = ["summarize", story, "--model", folder.path, "--strategy", "stream", "--max-tokens", "6", "--json", "--quiet"]
+        let first = try CLIRunner.run(args)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        let prompt = try XCTUnwrap(object["prompt"] as? [String: Any])
+        XCTAssertEqual(prompt["format"] as? String, "chat-template")
+        XCTAssertEqual(prompt["template_family"] as? String, "chatml")
+        let memory = try XCTUnwrap(object["memory"] as? [String: Any])
+        XCTAssertGreaterThan(memory["tokens_read"] as? Int ?? 0, 128, "read past the model's context")
+        XCTAssertGreaterThan(memory["knn_entries"] as? Int ?? 0, 0)
+        let again = try CLIRunner.run(args)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])?["summary"] as? String,
+                       object["summary"] as? String)
+
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", folder.path, "--max-tokens", "8", "--quiet"]),
+                           mentions: ["the model's context (128 tokens) cannot hold the prompt"])
+    }
+
     func testBadDocumentsGiveOneClearLine() throws {
         let missing = try CLIRunner.run(["summarize", "Fixtures/documents/nope.txt", "--model", model])
         assertOneLineError(missing, mentions: ["nope.txt", "file not found"])
