@@ -22,7 +22,8 @@ For each (base fixture, m, segment length) in CASES this writes Fixtures/models/
                                            like the reference: torch.manual_seed(SEED); randn(m, hidden) * std(embed)
   rmt_golden.json                          {"tokens": document, "m", "segment_length",
       "rmt":  {"logits": [[vocab] per token], "memory": [[m*hidden] after each segment, incl. the partial last]},
-      "rmt_xl": {"memory_length", "logits", "memory"}}   (see below), float64 forward, 7 significant digits.
+      "rmt_xl": {"memory_length", "logits", "memory"}}   (see below), float64 forward, 7 significant digits;
+      each run also has "float32_max_abs_diff": the same recurrence run by transformers in float32 (conditioning).
 
 RMT + Transformer-XL (Mnemo's composition; the RMT reference has none, so its semantics are defined here):
 each segment runs as [read memory, tokens, write memory] after a window of earlier segments' TOKEN keys and
@@ -172,6 +173,9 @@ def make_case(name: str, base: str, m: int, size: int, length: int, memory_lengt
         # The memory carries information: a different initial memory changes later segments' logits.
         other, _ = rmt(model, tokens, size, memory0 * -1)
         assert (other[size:] - logits[size:]).abs().max() > 1e-2
+        # Conditioning: transformers' own float32 run against the float64 golden.
+        l32, _ = rmt(model32, tokens, size, memory[None])
+        x32, _ = rmt_xl(model32, tokens, size, memory[None], memory_length, rope)
     assert logits.shape == (length, model.config.vocab_size)
 
     def pack(l, mem):
@@ -183,8 +187,9 @@ def make_case(name: str, base: str, m: int, size: int, length: int, memory_lengt
         "script": "Fixtures/scripts/make_rmt_goldens.py", "seed": SEED, "model": name, "base": base,
         "m": m, "segment_length": size, "tokens": tokens, "hidden_size": hidden,
         "dtype": "float64 forward (model.to(torch.float64) of the f32 weights and memory), 7 significant digits",
-        "rmt": pack(logits, memories),
-        "rmt_xl": {"memory_length": memory_length, **pack(xl_logits, xl_memories)},
+        "rmt": {**pack(logits, memories), "float32_max_abs_diff": float((l32.double() - logits).abs().max())},
+        "rmt_xl": {"memory_length": memory_length, **pack(xl_logits, xl_memories),
+                   "float32_max_abs_diff": float((x32.double() - xl_logits).abs().max())},
     }
     (dst / "rmt_golden.json").write_text(json.dumps(golden, separators=(",", ":")) + "\n", encoding="utf-8")
     return {"max_logit": float(logits.abs().max()), "xl_vs_plain": float((xl_logits - logits).abs().max())}

@@ -145,6 +145,33 @@ final class RMTTests: XCTestCase {
         XCTAssertEqual(first, second)
     }
 
+    /// RMT on a model with a PEFT LoRA adapter whose file also carries `memory_cell.memory` (the reference
+    /// trains both): the merged model with the adapter's memory follows the MemoryCell recurrence run on
+    /// peft's unmerged `PeftModel` (`Fixtures/scripts/make_lora_goldens.py`).
+    func testRMTWithLoRAAdapterAndMemoryInAdapterFile() throws {
+        struct LoRAGolden: Decodable {
+            struct RMT: Decodable { var m: Int; var segment_length: Int; var tokens: [Int]; var logits: [[Double]]; var memory: [[Double]] }
+            var rmt: RMT
+        }
+        let folder = Self.models.appendingPathComponent("lora-gpt2")
+        let g = try JSONDecoder().decode(LoRAGolden.self, from: Data(contentsOf: folder.appendingPathComponent("lora_golden.json"))).rmt
+        let model = try LanguageModel.load(from: folder)
+        let reader = try MemoryModel(model: model, plan: MemoryPlan(segmentLength: g.segment_length, memoryTokens: .init(count: g.m)))
+        let state = reader.makeMemoryState()
+        var worstLogit = 0.0, worstMemory = 0.0
+        for (k, start) in stride(from: 0, to: g.tokens.count, by: g.segment_length).enumerated() {
+            let end = min(g.tokens.count, start + g.segment_length)
+            let logits = try reader.forward(Array(g.tokens[start ..< end]), state: state, allLogits: true)
+            worstLogit = max(worstLogit, Self.worst(logits, Array(g.logits[start ..< end].joined()), "lora-gpt2 segment \(k)"))
+            if end - start == g.segment_length {
+                worstMemory = max(worstMemory, Self.worst(state.memory, g.memory[k], "lora-gpt2 memory \(k)"))
+            }
+        }
+        print("RMT + LoRA lora-gpt2: max |Δ logit| = \(worstLogit), max |Δ memory| = \(worstMemory)")
+        XCTAssertLessThanOrEqual(worstLogit, 1e-4, "RMT + LoRA: largest |Δ logit| vs peft = \(worstLogit)")
+        XCTAssertLessThanOrEqual(worstMemory, 1e-4, "RMT + LoRA: largest |Δ memory| vs peft = \(worstMemory)")
+    }
+
     /// The reference stores `memory_cell.memory` as [m, hidden]; [1, m, hidden] is accepted too, any
     /// other shape (even with the same number of floats) is a typed one-line error naming the tensor.
     func testMemoryTensorShapes() throws {
