@@ -34,6 +34,8 @@ public final class MemoryState: ModelState {
     var knnStores: [Int: [ShardedVectorStore]] = [:]
     /// Unlimiformer datastores: per layer, hidden states (key and value `hiddenSize`).
     var datastores: [Int: ShardedVectorStore] = [:]
+    /// Entries waiting for enough keys to train their store's index (IVF, PQ).
+    var pendingTraining: [ObjectIdentifier: PendingEntries] = [:]
     /// Counters of the last `read` call.
     public internal(set) var lastRetrieved = 0
     /// Unlimiformer `overlappingChunks` encoding: true while the document is being read in
@@ -80,6 +82,7 @@ public final class MemoryState: ModelState {
         for key in windowHidden.keys { windowHidden[key] = [] }
         for stores in knnStores.values { for store in stores { store.reset() } }
         for store in datastores.values { store.reset() }
+        pendingTraining = [:]
     }
 
     /// Starts a new document: the window and RMT memory restart; kNN stores are cleared when the plan
@@ -87,8 +90,13 @@ public final class MemoryState: ModelState {
     public func beginDocument() {
         let keepKNN = plan.knn.map { !$0.resetOnDocument } ?? false
         let stores = knnStores
+        let pending = pendingTraining.filter { id, _ in stores.values.contains { $0.contains { ObjectIdentifier($0) == id } } }
+        if keepKNN { knnStores = [:] }  // detached, so reset() leaves them alone
         reset()
-        if keepKNN { knnStores = stores }
+        if keepKNN {
+            knnStores = stores
+            pendingTraining = pending
+        }
     }
 
     // MARK: - Reading
@@ -180,8 +188,7 @@ public final class MemoryState: ModelState {
             for layer in windowHidden.keys.sorted() {
                 let store = try datastoreFor(layer: layer)
                 let states = Array(windowHidden[layer]![rows.lowerBound * H ..< rows.upperBound * H])
-                if !store.isTrained { try store.train(states) }
-                try store.append(keys: states, values: states, positions: positions)
+                try add(to: store, keys: states, values: states, positions: positions)
             }
         }
         cache.reset()
@@ -240,16 +247,14 @@ public final class MemoryState: ModelState {
                         }
                     }
                     if knn.normalizeKeys { Self.normalize(&k, dimension: D) }
-                    if !stores[g].isTrained { try stores[g].train(k) }
-                    try stores[g].append(keys: k, values: stored, positions: positions)
+                    try add(to: stores[g], keys: k, values: stored, positions: positions)
                 }
             }
         }
         for layer in windowHidden.keys.sorted() {
             let store = try datastoreFor(layer: layer)
             let rows = Array(windowHidden[layer]![0 ..< n * H])
-            if !store.isTrained { try store.train(rows) }
-            try store.append(keys: rows, values: rows, positions: positions)
+            try add(to: store, keys: rows, values: rows, positions: positions)
             windowHidden[layer]!.removeFirst(n * H)
         }
         cache.removeRows(0..<n)
