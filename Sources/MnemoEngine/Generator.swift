@@ -36,13 +36,20 @@ public final class Generator {
 
     /// Creates a generator with an empty context.
     /// - Throws: `GenerationError.invalidOption` when `options` is out of range.
-    public init(model: any LogitsModel, tokenizer: any TokenCodec, options: SamplingOptions) throws {
+    public convenience init(model: any LogitsModel, tokenizer: any TokenCodec, options: SamplingOptions) throws {
+        try self.init(model: model, tokenizer: tokenizer, options: options, state: model.makeState())
+    }
+
+    /// Creates a generator over an existing `state` of `model` (e.g. a `MemoryState` loaded from a
+    /// snapshot): start with `continue(with:)` to keep its context; `prefill(_:)` resets it.
+    /// - Throws: `GenerationError.invalidOption` when `options` is out of range.
+    public init(model: any LogitsModel, tokenizer: any TokenCodec, options: SamplingOptions, state: any ModelState) throws {
         try options.validate()
         self.model = model
         self.tokenizer = tokenizer
         self.options = options
         self.endOfSequenceTokenIDs = Set(tokenizer.eosTokenIDs).union(model.endOfSequenceTokenIDs)
-        self.state = model.makeState()
+        self.state = state
         self.sampler = Sampler(options: options)
         self.textStream = tokenizer.makeTextStream()
     }
@@ -63,15 +70,31 @@ public final class Generator {
     /// - Throws: `GenerationError` for an empty or too long prompt or an id outside the
     ///   vocabulary, or the model's error.
     public func prefill(_ promptTokens: [Int]) throws {
+        try start(promptTokens, resetting: true)
+    }
+
+    /// Starts a new generation AFTER the state's current context (not reset): runs `tokens` in one
+    /// batched forward pass from position `state.count`. With a state that read part of a document
+    /// (or was loaded from a snapshot), this equals prefilling the whole text.
+    /// `tokens` (and the repetition-penalty history) hold only what this generator ran.
+    ///
+    /// - Parameter tokens: at least one token id (the model needs a last token to predict from).
+    /// - Throws: as `prefill(_:)`; `promptTooLong` when the state's context cannot hold `tokens`.
+    public func `continue`(with tokens: [Int]) throws {
+        try start(tokens, resetting: false)
+    }
+
+    private func start(_ promptTokens: [Int], resetting: Bool) throws {
         guard !promptTokens.isEmpty else { throw GenerationError.emptyPrompt }
-        guard promptTokens.count <= model.contextLength else {
-            throw GenerationError.promptTooLong(tokens: promptTokens.count, contextLength: model.contextLength)
+        let room = model.contextLength - (resetting ? 0 : state.count)
+        guard promptTokens.count <= room else {
+            throw GenerationError.promptTooLong(tokens: promptTokens.count, contextLength: room)
         }
         let vocabularySize = model.vocabularySize
         if let bad = promptTokens.first(where: { $0 < 0 || $0 >= vocabularySize }) {
             throw GenerationError.tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
         }
-        state.reset()
+        if resetting { state.reset() }
         tokens = promptTokens
         stats = GenerationStats(promptTokens: promptTokens.count)
         textStream = tokenizer.makeTextStream()
