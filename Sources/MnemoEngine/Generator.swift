@@ -40,10 +40,8 @@ public final class Generator {
         try self.init(model: model, tokenizer: tokenizer, options: options, state: model.makeState())
     }
 
-    /// Creates a generator over an existing `state` of `model` (e.g. a `MemoryState` loaded from a
-    /// snapshot): start with `continue(with:)` to keep its context; `prefill(_:)` resets it.
-    /// - Throws: `GenerationError.invalidOption` when `options` is out of range.
-    public init(model: any LogitsModel, tokenizer: any TokenCodec, options: SamplingOptions, state: any ModelState) throws {
+    /// Creates a generator over `state` (a state of `model`); see `Generator+Continuation.swift`.
+    init(model: any LogitsModel, tokenizer: any TokenCodec, options: SamplingOptions, state: any ModelState) throws {
         try options.validate()
         self.model = model
         self.tokenizer = tokenizer
@@ -70,38 +68,36 @@ public final class Generator {
     /// - Throws: `GenerationError` for an empty or too long prompt or an id outside the
     ///   vocabulary, or the model's error.
     public func prefill(_ promptTokens: [Int]) throws {
-        try start(promptTokens, resetting: true)
-    }
-
-    /// Starts a new generation AFTER the state's current context (not reset): runs `tokens` in one
-    /// batched forward pass from position `state.count`. With a state that read part of a document
-    /// (or was loaded from a snapshot), this equals prefilling the whole text.
-    /// `tokens` (and the repetition-penalty history) hold only what this generator ran.
-    ///
-    /// - Parameter tokens: at least one token id (the model needs a last token to predict from).
-    /// - Throws: as `prefill(_:)`; `promptTooLong` when the state's context cannot hold `tokens`.
-    public func `continue`(with tokens: [Int]) throws {
-        try start(tokens, resetting: false)
-    }
-
-    private func start(_ promptTokens: [Int], resetting: Bool) throws {
         guard !promptTokens.isEmpty else { throw GenerationError.emptyPrompt }
-        let room = model.contextLength - (resetting ? 0 : state.count)
-        guard promptTokens.count <= room else {
-            throw GenerationError.promptTooLong(tokens: promptTokens.count, contextLength: room)
-        }
+        try start(promptTokens, continuing: false, lastLogits: nil)
+    }
+
+    /// Runs `promptTokens` after what `state` holds (`continuing`) or on a reset state; an empty
+    /// prompt takes `lastLogits` (the logits after the state's last token) instead of a forward pass.
+    func start(_ promptTokens: [Int], continuing: Bool, lastLogits: [Float]?) throws {
         let vocabularySize = model.vocabularySize
+        let before = continuing ? state.count : 0
+        guard promptTokens.count <= model.contextLength - before else {
+            throw GenerationError.promptTooLong(tokens: before + promptTokens.count, contextLength: model.contextLength)
+        }
         if let bad = promptTokens.first(where: { $0 < 0 || $0 >= vocabularySize }) {
             throw GenerationError.tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
         }
-        if resetting { state.reset() }
+        if promptTokens.isEmpty, let lastLogits, lastLogits.count != vocabularySize {
+            throw GenerationError.logitsSizeMismatch(expected: vocabularySize, found: lastLogits.count)
+        }
+        if !continuing { state.reset() }
         tokens = promptTokens
         stats = GenerationStats(promptTokens: promptTokens.count)
         textStream = tokenizer.makeTextStream()
         pendingToken = nil
         prefilled = false
         let start = ContinuousClock.now
-        logits = try model.forward(promptTokens, state: state, allLogits: false)
+        if promptTokens.isEmpty, let lastLogits {
+            logits = lastLogits
+        } else {
+            logits = try model.forward(promptTokens, state: state, allLogits: false)
+        }
         stats.prefillSeconds = Self.seconds(since: start)
         guard logits.count == vocabularySize else {
             throw GenerationError.logitsSizeMismatch(expected: vocabularySize, found: logits.count)

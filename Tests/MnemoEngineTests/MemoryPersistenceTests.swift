@@ -19,7 +19,7 @@ final class MemoryPersistenceTests: XCTestCase {
         out.append(("XL", MemoryPlan(segmentLength: 8, xl: .init(memoryLength: 16))))
         out.append(("independent segments", MemoryPlan(segmentLength: 8)))
         var gate = MemoryPlan(segmentLength: 8, xl: .init(memoryLength: 8))
-        gate.knn = .init(layers: layers > 1 ? [0, layers - 1] : [0], topK: 4, capacity: 20, fusion: .gate(.value(0.3)), shardCount: 4)
+        gate.knn = .init(layers: layers > 1 ? [0, layers - 1] : [0], topK: 4, capacity: 20, fusion: .gate(.value(0.3)), shardCount: 2)
         out.append(("XL + kNN gate, bounded store", gate))
         var joint = MemoryPlan(segmentLength: 8, xl: .init(memoryLength: 8))
         joint.knn = .init(layers: [layers - 1], topK: 6, index: "HNSW32", fusion: .jointSoftmax, normalizeKeys: false,
@@ -152,8 +152,8 @@ final class MemoryPersistenceTests: XCTestCase {
 
                 let unstopped = reader.makeMemoryState()
                 _ = try reader.forward(Array(tokens[..<stop]), state: unstopped, allLogits: false)
-                let continuing = try Generator(model: reader, tokenizer: session.tokenizer, options: options, state: unstopped)
-                try continuing.continue(with: Array(tokens[stop...]))
+                let continuing = try Generator(model: reader, tokenizer: session.tokenizer, options: options, continuing: unstopped)
+                try continuing.prefill(continuing: Array(tokens[stop...]))
                 let fromUnstopped = try generate(continuing)
 
                 let saving = reader.makeMemoryState()
@@ -161,8 +161,8 @@ final class MemoryPersistenceTests: XCTestCase {
                 let url = folder.appendingPathComponent("gen")
                 try saving.save(to: url)
                 let loaded = try reader.loadState(from: url)
-                let resumed = try Generator(model: reader, tokenizer: session.tokenizer, options: options, state: loaded)
-                try resumed.continue(with: Array(tokens[stop...]))
+                let resumed = try Generator(model: reader, tokenizer: session.tokenizer, options: options, continuing: loaded)
+                try resumed.prefill(continuing: Array(tokens[stop...]))
                 let fromLoaded = try generate(resumed)
 
                 let what = "\(name) on \(path)"
@@ -176,28 +176,22 @@ final class MemoryPersistenceTests: XCTestCase {
         }
     }
 
-    /// `continue(with:)` keeps the state; `prefill` still resets it; an empty continuation throws.
-    func testGeneratorContinueKeepsStateAndPrefillResets() throws {
-        let model = try PersistenceSupport.load("llama-gqa")
+    /// A continuing generator keeps the loaded state (the shared `Generator(continuing:)` API of the
+    /// stream branch); `prefill(_:)` still resets it.
+    func testContinuingGeneratorKeepsALoadedState() throws {
+        let folder = try PersistenceSupport.temporaryDirectory(self)
         let session = try MnemoSession.load(model: PersistenceSupport.models.appendingPathComponent("llama-gqa"))
-        let reader = try MemoryModel(model: model, plan: MemoryPlan(segmentLength: 8, xl: .init(memoryLength: 8)))
+        let reader = try MemoryModel(model: session.model, plan: MemoryPlan(segmentLength: 8, xl: .init(memoryLength: 8)))
         let state = reader.makeMemoryState()
         _ = try reader.forward([5, 6, 7], state: state, allLogits: false)
+        try state.save(to: folder.appendingPathComponent("m"))
+        let loaded = try reader.loadState(from: folder.appendingPathComponent("m"))
         let generator = try Generator(model: reader, tokenizer: session.tokenizer,
-                                      options: SamplingOptions(temperature: 0, maxTokens: 2), state: state)
-        XCTAssertThrowsError(try generator.continue(with: [])) { XCTAssertEqual($0 as? GenerationError, .emptyPrompt) }
-        XCTAssertThrowsError(try generator.continue(with: [model.config.vocabularySize])) {
-            XCTAssertEqual($0 as? GenerationError, .tokenOutOfRange(id: model.config.vocabularySize, vocabularySize: model.config.vocabularySize))
-        }
-        try generator.continue(with: [8, 9])
-        XCTAssertEqual(state.count, 5)
+                                      options: SamplingOptions(temperature: 0, maxTokens: 2), continuing: loaded)
+        XCTAssertThrowsError(try generator.prefill(continuing: [])) { XCTAssertEqual($0 as? GenerationError, .emptyContinuation) }
+        try generator.prefill(continuing: [8, 9])
+        XCTAssertEqual(loaded.count, 5)
         try generator.prefill([8, 9])
-        XCTAssertEqual(state.count, 2)
-        // A plain model's context bounds a continuation by what the state already holds.
-        let plain = try Generator(model: model, tokenizer: session.tokenizer, options: SamplingOptions(temperature: 0))
-        try plain.prefill(Array(repeating: 3, count: model.config.contextLength - 2))
-        XCTAssertThrowsError(try plain.continue(with: [3, 3, 3])) {
-            XCTAssertEqual($0 as? GenerationError, .promptTooLong(tokens: 3, contextLength: 2))
-        }
+        XCTAssertEqual(loaded.count, 2)
     }
 }
