@@ -142,3 +142,29 @@ final class MemorySnapshotAtomicityTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
     }
 }
+
+extension MemorySnapshotAtomicityTests {
+    /// A save never replaces a file or a non-empty directory that is not a memory snapshot.
+    func testSaveRefusesToReplaceSomethingElse() throws {
+        let folder = try PersistenceSupport.temporaryDirectory(self)
+        let reader = try MemoryModel(model: try PersistenceSupport.load("llama-gqa"), plan: MemoryPlan(segmentLength: 8))
+        let state = reader.makeMemoryState()
+        _ = try reader.forward([1, 2, 3], state: state, allLogits: false)
+        let documents = folder.appendingPathComponent("Documents")
+        try FileManager.default.createDirectory(at: documents, withIntermediateDirectories: false)
+        try Data("keep me".utf8).write(to: documents.appendingPathComponent("thesis.txt"))
+        XCTAssertThrowsError(try state.save(to: documents)) { error in
+            XCTAssertEqual("\(error)", "\(documents.path): exists and is not a memory snapshot (no manifest.sha256); refusing to replace it")
+        }
+        XCTAssertEqual(try String(contentsOf: documents.appendingPathComponent("thesis.txt"), encoding: .utf8), "keep me")
+        let file = folder.appendingPathComponent("notes.txt")
+        try Data("x".utf8).write(to: file)
+        XCTAssertThrowsError(try state.save(to: file)) { XCTAssertTrue("\($0)".contains("exists and is a file"), "\($0)") }
+        // An empty directory and an existing snapshot are fine.
+        let empty = folder.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: false)
+        try state.save(to: empty)
+        try state.save(to: empty)
+        XCTAssertEqual(try reader.loadState(from: empty).count, 3)
+    }
+}

@@ -48,6 +48,7 @@ public enum MemorySnapshot {
         do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
             throw MemorySnapshotError.io(file: parent.path, detail: "cannot create directory: \(error.localizedDescription)")
         }
+        try checkReplaceable(target)
         removeStaleTemporaries(in: parent, name: name)
         let temporary = parent.appendingPathComponent(".\(name).tmp-\(UUID().uuidString)")
         do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch {
@@ -84,6 +85,29 @@ public enum MemorySnapshot {
         syncDirectory(parent)
         try faultInjection?(.movedNewIntoPlace)
         if fm.fileExists(atPath: backup.path) { try remove(backup) }
+    }
+
+    /// Refuses to replace anything but a memory snapshot or an empty directory: a mistyped `--out`
+    /// must not delete a user's folder.
+    private static func checkReplaceable(_ target: URL) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: target.path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw MemorySnapshotError.io(file: target.path, detail: "exists and is a file, not a memory snapshot directory; refusing to replace it")
+        }
+        let items: [String]
+        do { items = try fm.contentsOfDirectory(atPath: target.path) } catch {
+            throw MemorySnapshotError.io(file: target.path, detail: "cannot list: \(error.localizedDescription)")
+        }
+        if items.isEmpty || items.contains(SnapshotLayout.manifestChecksum) { return }
+        let manifest = target.appendingPathComponent(SnapshotLayout.manifest)
+        // An unreadable manifest counts as "not a snapshot": the safe answer is to refuse.
+        if let head = FileHandle(forReadingAtPath: manifest.path).flatMap({ try? $0.read(upToCount: 16 << 20) }),
+           String(decoding: head, as: UTF8.self).contains("\"\(MemorySnapshotManifest.formatName)\"") {
+            return
+        }
+        throw MemorySnapshotError.io(file: target.path, detail: "exists and is not a memory snapshot (no \(SnapshotLayout.manifestChecksum)); refusing to replace it")
     }
 
     /// Writes `data` to a new file and fsyncs it.
