@@ -66,9 +66,9 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(Set(object.keys), ["segmentLength", "xl", "knn", "retrieval", "memoryTokens"])
         XCTAssertEqual(Set(try XCTUnwrap(object["xl"] as? [String: Any]).keys), ["memoryLength"])
         XCTAssertEqual(Set(try XCTUnwrap(object["knn"] as? [String: Any]).keys),
-                       ["layers", "topK", "index", "fusion", "normalizeKeys", "resetOnDocument", "shardCount"])
+                       ["layers", "topK", "index", "fusion", "normalizeKeys", "resetOnDocument", "shardCount", "positions"])
         XCTAssertEqual(Set(try XCTUnwrap(object["retrieval"] as? [String: Any]).keys),
-                       ["layerBegin", "topK", "chunkOverlap", "index", "encoding"])
+                       ["layerBegin", "topK", "chunkOverlap", "index", "encoding", "positions"])
         XCTAssertEqual(try XCTUnwrap(object["memoryTokens"] as? [String: Any])["tensor"] as? String, "memory_cell.memory")
         let fusion = try XCTUnwrap((object["knn"] as? [String: Any])?["fusion"] as? [String: Any])
         XCTAssertEqual((fusion["gate"] as? [String: Any])?["value"] as? Double, -1.5)

@@ -69,7 +69,7 @@ final class MemorySnapshotCorruptionTests: XCTestCase {
             cuts.remove(original.count)
             for cut in cuts.sorted() {
                 let read = reader(files, root: url, replacing: name, with: original.prefix(cut))
-                expectCorrupt({ _ = try memoryReader.loadState(from: url, read: read) }, naming: name, "\(name) cut at \(cut) of \(original.count)")
+                expectCorrupt({ _ = try memoryReader.loadState(from: url, read: read, size: { try read($0).count }) }, naming: name, "\(name) cut at \(cut) of \(original.count)")
                 cutsTried += 1
             }
         }
@@ -94,7 +94,7 @@ final class MemorySnapshotCorruptionTests: XCTestCase {
                 var bytes = original
                 bytes[offset] ^= 0x21
                 let read = reader(files, root: url, replacing: name, with: bytes)
-                expectCorrupt({ _ = try memoryReader.loadState(from: url, read: read) }, naming: name, "\(name) flipped at \(offset)")
+                expectCorrupt({ _ = try memoryReader.loadState(from: url, read: read, size: { try read($0).count }) }, naming: name, "\(name) flipped at \(offset)")
             }
         }
     }

@@ -15,7 +15,7 @@ import MnemoModels
 /// ```
 public final class MemoryModel: LogitsModel, @unchecked Sendable {
     // @unchecked Sendable: every stored property is immutable after init (the model is Sendable,
-    // the plan and derived tables are values; the identity cache is lock-protected).
+    // the plan and derived tables are values).
     public let model: LanguageModel
     public let plan: MemoryPlan
     /// `sigmoid(b_h)` per kNN layer (gate fusion only).
@@ -24,8 +24,6 @@ public final class MemoryModel: LogitsModel, @unchecked Sendable {
     let initialMemory: [Float]
     /// f32 key/value projections of the retrieval layers.
     let projections: [Int: AttentionProjection]
-    /// The model's identity for memory snapshots, computed on first use (see `ModelIdentity`).
-    let identityCache = ModelIdentityCache()
 
     /// Validates `plan` against `model` and loads what it names from the checkpoint (gate biases,
     /// memory-token embeddings).

@@ -185,10 +185,12 @@ public enum MemorySnapshot {
         return (manifest, manifestURL.path)
     }
 
-    /// Checks every listed file's path, size and SHA-256 (sizes of all files first, so a truncation
-    /// is found without hashing), and returns the contents of the top-level files by name.
+    /// Checks every listed file's path, size and SHA-256 — sizes of all files first (`size`, no
+    /// reading), so a truncation is found without hashing — and returns the contents of the
+    /// top-level files by name (store files are read, hashed and dropped: memory stays bounded by
+    /// the window files plus the largest store file).
     static func verifyFiles(_ manifest: MemorySnapshotManifest, in directory: URL, manifestPath: String,
-                            read: (URL) throws -> Data) throws -> [String: Data] {
+                            read: (URL) throws -> Data, size: (URL) throws -> Int) throws -> [String: Data] {
         var seen = Set<String>()
         for file in manifest.files {
             let parts = file.path.split(separator: "/", omittingEmptySubsequences: false)
@@ -201,23 +203,42 @@ public enum MemorySnapshot {
         where !seen.contains(required) {
             throw MemorySnapshotError.corrupt(file: manifestPath, detail: "file \(required) is not listed")
         }
+        for file in manifest.files {
+            let url = directory.appendingPathComponent(file.path)
+            let bytes = try size(url)
+            guard bytes == file.bytes else {
+                throw MemorySnapshotError.corrupt(file: url.path, detail: "expected \(file.bytes) bytes, found \(bytes)")
+            }
+        }
         var contents: [String: Data] = [:]
         for file in manifest.files {
             let url = directory.appendingPathComponent(file.path)
             let bytes = try read(url)
-            guard bytes.count == file.bytes else {
+            guard bytes.count == file.bytes else {  // changed since its size was checked
                 throw MemorySnapshotError.corrupt(file: url.path, detail: "expected \(file.bytes) bytes, found \(bytes.count)")
             }
-            contents[file.path] = bytes
-        }
-        for file in manifest.files {
-            let url = directory.appendingPathComponent(file.path)
-            let actual = SHA256.tagged(contents[file.path] ?? Data())
+            let actual = SHA256.tagged(bytes)
             guard actual == file.sha256 else {
                 throw MemorySnapshotError.corrupt(file: url.path, detail: "SHA-256 \(actual) does not match the manifest's \(oneLine(file.sha256, limit: 80))")
             }
+            if !file.path.contains("/") { contents[file.path] = bytes }
         }
-        return contents.filter { !$0.key.contains("/") }
+        return contents
+    }
+
+    /// A file's size in bytes.
+    static func fileSize(_ url: URL) throws -> Int {
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            guard let size = attributes[.size] as? NSNumber else {
+                throw MemorySnapshotError.corrupt(file: url.path, detail: "no size")
+            }
+            return size.intValue
+        } catch let error as MemorySnapshotError {
+            throw error
+        } catch {
+            throw MemorySnapshotError.corrupt(file: url.path, detail: "missing or unreadable: \(error.localizedDescription)")
+        }
     }
 
     /// Reads a whole file.

@@ -116,7 +116,7 @@ extension MemoryModel {
     ///   manifest, `.unsupportedFormat`, `.io` when this model's files cannot be read for its checksum.
     /// - Complexity: O(snapshot bytes): every file's SHA-256 is checked before it is parsed.
     public func loadState(from directory: URL) throws -> MemoryState {
-        try loadState(from: directory, read: MemorySnapshot.readFile)
+        try loadState(from: directory, read: MemorySnapshot.readFile, size: MemorySnapshot.fileSize)
     }
 
     /// Loads a snapshot with the plan recorded in its manifest: the model is checked first, then a
@@ -125,7 +125,7 @@ extension MemoryModel {
     public static func loadState(from directory: URL, model: LanguageModel) throws -> MemoryState {
         let resolved = MemorySnapshot.resolve(directory)
         let (manifest, path) = try MemorySnapshot.readManifest(in: resolved, read: MemorySnapshot.readFile)
-        let identity = try ModelIdentity.compute(model: model)
+        let identity = try ModelIdentityRegistry.shared.identity(of: model)
         var saved = manifest.model
         saved.planTensors = nil
         if let difference = saved.difference(from: identity) {
@@ -135,22 +135,21 @@ extension MemoryModel {
         do { reader = try MemoryModel(model: model, plan: manifest.plan) } catch {
             throw MemorySnapshotError.corrupt(file: path, detail: "its plan does not fit the model: \(MemorySnapshot.oneLine("\(error)", limit: 300))")
         }
-        reader.identityCache.seed(identity)
         return try reader.loadState(from: resolved)
     }
 
     /// This model's identity with the checkpoint values the plan reads.
     func snapshotIdentity() throws -> ModelIdentity {
-        var identity = try identityCache.identity { try ModelIdentity.compute(model: model) }
+        var identity = try ModelIdentityRegistry.shared.identity(of: model)
         identity.planTensors = ModelIdentity.checksum(of: gates.keys.sorted().compactMap { gates[$0] } + [initialMemory])
         return identity
     }
 
     /// `loadState(from:)` with the file reader injectable (tests cut files in memory).
-    func loadState(from directory: URL, read: (URL) throws -> Data) throws -> MemoryState {
+    func loadState(from directory: URL, read: (URL) throws -> Data, size: (URL) throws -> Int) throws -> MemoryState {
         let resolved = MemorySnapshot.resolve(directory)
         let (manifest, manifestPath) = try MemorySnapshot.readManifest(in: resolved, read: read)
-        let contents = try MemorySnapshot.verifyFiles(manifest, in: resolved, manifestPath: manifestPath, read: read)
+        let contents = try MemorySnapshot.verifyFiles(manifest, in: resolved, manifestPath: manifestPath, read: read, size: size)
         if let difference = manifest.model.difference(from: try snapshotIdentity()) {
             throw MemorySnapshotError.modelMismatch(snapshot: resolved.path, detail: difference)
         }
@@ -161,13 +160,6 @@ extension MemoryModel {
         let state = makeMemoryState()
         try SnapshotRestorer(manifest: manifest, manifestPath: manifestPath, directory: resolved, contents: contents, state: state).restore()
         return state
-    }
-}
-
-extension ModelIdentityCache {
-    /// Stores an identity computed elsewhere for the same model (no-op when one is cached).
-    func seed(_ identity: ModelIdentity) {
-        _ = self.identity { identity }
     }
 }
 

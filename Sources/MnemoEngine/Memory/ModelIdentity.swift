@@ -172,18 +172,28 @@ public struct ModelIdentity: Codable, Sendable, Equatable {
     }
 }
 
-/// The identity of a `MemoryModel`, computed once on first use (hashing the weights is not free).
-/// `@unchecked Sendable`: the cached value is only read and written under `lock`.
-final class ModelIdentityCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: ModelIdentity?
+/// Model identities computed so far, one per loaded `LanguageModel` (hashing the weights is not free,
+/// and every `MemoryModel` over the same model shares its identity). Entries hold the model weakly.
+/// `@unchecked Sendable`: `entries` is only read and written under `lock`.
+final class ModelIdentityRegistry: @unchecked Sendable {
+    static let shared = ModelIdentityRegistry()
 
-    func identity(_ compute: () throws -> ModelIdentity) rethrows -> ModelIdentity {
+    private struct Entry {
+        weak var model: LanguageModel?
+        let identity: ModelIdentity
+    }
+    private let lock = NSLock()
+    private var entries: [ObjectIdentifier: Entry] = [:]
+
+    /// The identity of `model`, computed on first use.
+    /// - Throws: `MemorySnapshotError.io` when a model file cannot be read.
+    func identity(of model: LanguageModel) throws -> ModelIdentity {
         lock.lock()
         defer { lock.unlock() }
-        if let value { return value }
-        let computed = try compute()
-        value = computed
-        return computed
+        if let entry = entries[ObjectIdentifier(model)], entry.model === model { return entry.identity }
+        entries = entries.filter { $0.value.model != nil }
+        let identity = try ModelIdentity.compute(model: model)
+        entries[ObjectIdentifier(model)] = Entry(model: model, identity: identity)
+        return identity
     }
 }
