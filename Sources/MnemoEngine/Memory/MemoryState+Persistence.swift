@@ -149,7 +149,7 @@ extension MemoryModel {
     func loadState(from directory: URL, read: (URL) throws -> Data, size: (URL) throws -> Int) throws -> MemoryState {
         let resolved = MemorySnapshot.resolve(directory)
         let (manifest, manifestPath) = try MemorySnapshot.readManifest(in: resolved, read: read)
-        let contents = try MemorySnapshot.verifyFiles(manifest, in: resolved, manifestPath: manifestPath, read: read, size: size)
+        // Model and plan first (cheap, and the likeliest mistake), then every file's size and checksum.
         if let difference = manifest.model.difference(from: try snapshotIdentity()) {
             throw MemorySnapshotError.modelMismatch(snapshot: resolved.path, detail: difference)
         }
@@ -157,6 +157,7 @@ extension MemoryModel {
             let (path, saved, current) = MemoryPlan.firstDifference(manifest.plan, plan)
             throw MemorySnapshotError.planMismatch(snapshot: resolved.path, path: path, saved: saved, current: current)
         }
+        let contents = try MemorySnapshot.verifyFiles(manifest, in: resolved, manifestPath: manifestPath, read: read, size: size)
         let state = makeMemoryState()
         try SnapshotRestorer(manifest: manifest, manifestPath: manifestPath, directory: resolved, contents: contents, state: state).restore()
         return state
