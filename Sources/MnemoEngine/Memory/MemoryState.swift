@@ -17,11 +17,11 @@ public final class MemoryState: ModelState {
     /// The window: keys/values of the recent tokens (and, inside a segment, its RMT read block).
     public let cache: KVCache
     /// Rows that have left the window since the last reset.
-    public private(set) var evictedCount = 0
+    public internal(set) var evictedCount = 0
     /// Tokens read since the last reset (the position of the next token).
-    public private(set) var count = 0
+    public internal(set) var count = 0
     /// Tokens of the current, unfinished segment.
-    public private(set) var segmentFill = 0
+    public internal(set) var segmentFill = 0
     /// Current RMT memory, `memoryTokens.count × hiddenSize`.
     public internal(set) var memory: [Float]
     /// Per window row: the token's position in the reading frame, or -1 for an RMT memory row.
@@ -264,23 +264,16 @@ public final class MemoryState: ModelState {
 
     private func knnStoresFor(layer: Int) throws -> [ShardedVectorStore] {
         if let stores = knnStores[layer] { return stores }
-        guard let knn = plan.knn else { return [] }
-        let stores = try (0..<config.kvHeadCount).map { _ in
-            try ShardedVectorStore(VectorStoreConfiguration(
-                dimension: config.headDim, valueDimension: 2 * config.headDim, indexDescription: knn.index,
-                capacity: knn.capacity ?? VectorStoreConfiguration.maxCapacity,
-                shardCount: knn.shardCount ?? (knn.capacity == nil ? 1 : min(4, knn.capacity!))))
-        }
+        guard let configuration = knnStoreConfiguration else { return [] }
+        let stores = try (0..<config.kvHeadCount).map { _ in try ShardedVectorStore(configuration) }
         knnStores[layer] = stores
         return stores
     }
 
     private func datastoreFor(layer: Int) throws -> ShardedVectorStore {
         if let store = datastores[layer] { return store }
-        guard let retrieval = plan.retrieval else { throw MemoryPlanError.invalidPlan([]) }
-        let store = try ShardedVectorStore(VectorStoreConfiguration(
-            dimension: config.hiddenSize, valueDimension: config.hiddenSize, indexDescription: retrieval.index,
-            capacity: VectorStoreConfiguration.maxCapacity, shardCount: 1))
+        guard let configuration = datastoreConfiguration else { throw MemoryPlanError.invalidPlan([]) }
+        let store = try ShardedVectorStore(configuration)
         datastores[layer] = store
         return store
     }

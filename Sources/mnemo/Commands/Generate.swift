@@ -27,6 +27,11 @@ struct Generate: AsyncParsableCommand {
     @Flag(help: "Print prompt/generation statistics to standard error.")
     var verbose = false
 
+    @Option(name: .customLong("memory"), help: ArgumentHelp(
+        "Continue a document from its memory snapshot (made by `mnemo index`); the plan comes from the snapshot.",
+        valueName: "dir"))
+    var memorySnapshot: String?
+
     func validate() throws {
         if prompt != nil, promptFile != nil {
             throw ValidationError("give either --prompt or --prompt-file, not both")
@@ -35,6 +40,7 @@ struct Generate: AsyncParsableCommand {
 
     func run() async throws {
         let promptText = try prompt ?? promptFile.map { try TextFile.read(URL(fileURLWithPath: $0)) } ?? ""
+        if let memorySnapshot { return try generateFromMemory(URL(fileURLWithPath: memorySnapshot), prompt: promptText) }
         let session = try model.loadSession()
         let generator = try session.makeGenerator(options: sampling.options)
         try generator.prefill(generator.promptTokens(for: promptText))
