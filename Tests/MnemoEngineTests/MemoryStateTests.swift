@@ -48,4 +48,24 @@ final class MemoryStateTests: XCTestCase {
         XCTAssertTrue(state.pendingTraining.isEmpty)
         XCTAssertGreaterThan(state.lastRetrieved, 0)
     }
+
+    /// States the snapshot format cannot describe yet are refused with a clear error, never saved wrong.
+    func testUnsavableStatesAreRefused() throws {
+        let model = try model()
+        var ivf = MemoryPlan(segmentLength: 16, xl: .init(memoryLength: 16))
+        ivf.knn = .init(layers: [1], topK: 8, index: "IVF4,Flat")
+        var chunks = MemoryPlan(segmentLength: 16)
+        chunks.retrieval = .init(layerBegin: 0, topK: 8, chunkOverlap: 4, encoding: .overlappingChunks)
+        for (plan, message) in [(ivf, "waiting for enough keys"), (chunks, "overlappingChunks")] {
+            let reader = try MemoryModel(model: model, plan: plan)
+            let state = reader.makeMemoryState()
+            _ = try reader.forward(MemoryEquivalenceTests.document(model, count: 64), state: state, allLogits: false)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-unsavable-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            XCTAssertThrowsError(try state.save(to: directory)) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.path))
+        }
+    }
 }

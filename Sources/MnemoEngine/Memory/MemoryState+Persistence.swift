@@ -36,6 +36,13 @@ extension MemoryState {
               memory.count == reader.initialMemory.count else {
             throw MemorySnapshotError.unsavableState(detail: "the window's mirrors are out of step (\(rowPositions.count) positions for \(rows) rows): a read failed; call reset()")
         }
+        if plan.retrieval?.encoding == .overlappingChunks {
+            throw MemorySnapshotError.unsavableState(detail: "retrieval.encoding \"overlappingChunks\" states cannot be saved yet (their chunk bookkeeping is not in the snapshot format); use encoding \"exact\"")
+        }
+        let waiting = pendingTraining.values.reduce(0) { $0 + $1.positions.count }
+        if waiting > 0 {
+            throw MemorySnapshotError.unsavableState(detail: "\(waiting) evicted entries are still waiting for enough keys to train the \(plan.knn?.index ?? plan.retrieval?.index ?? "") index; read more of the document first, or use a Flat or HNSW index")
+        }
         if let bad = pendingTokens.first(where: { $0 < 0 || $0 >= c.vocabularySize }) {
             throw MemorySnapshotError.unsavableState(detail: "pending token id \(bad) is outside the vocabulary 0..<\(c.vocabularySize)")
         }
