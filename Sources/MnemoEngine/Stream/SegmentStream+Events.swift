@@ -26,7 +26,7 @@ extension SegmentStream {
         run(model: model, tokenizer: tokenizer, segmentLength: segmentLength, addSpecialTokens: addSpecialTokens) { stream, emit in
             for try await piece in pieces {
                 if Task.isCancelled { return false }
-                try stream.bufferText(piece)
+                try stream.append(text: piece)
                 guard try emit(stream) else { return false }
             }
             return true
@@ -42,7 +42,7 @@ extension SegmentStream {
         return run(model: model, tokenizer: tokenizer, segmentLength: segmentLength, addSpecialTokens: addSpecialTokens) { stream, emit in
             for piece in pieces {
                 if Task.isCancelled { return false }
-                try stream.bufferText(piece)
+                try stream.append(text: piece)
                 guard try emit(stream) else { return false }
             }
             return true
@@ -53,13 +53,14 @@ extension SegmentStream {
     public static func events(model: any LogitsModel, tokenizer: any TokenCodec, segmentLength: Int? = nil, tokens: [Int])
     -> AsyncThrowingStream<SegmentEvent, any Error> {
         run(model: model, tokenizer: tokenizer, segmentLength: segmentLength, addSpecialTokens: false) { stream, emit in
-            try stream.bufferTokens(tokens)
+            try stream.append(tokens: tokens)
             return try emit(stream)
         }
     }
 
-    /// Splits `text` into pieces of about `bytes` UTF-8 bytes, at Unicode scalar boundaries.
-    static func pieces(of text: String, bytes: Int) -> [String] {
+    /// Splits `text` into pieces of about `bytes` UTF-8 bytes (a little more to finish a scalar), at
+    /// Unicode scalar boundaries: a whole text fed to `feed(text:)` piece by piece.
+    public static func pieces(of text: String, bytes: Int) -> [String] {
         let utf8 = Array(text.utf8)
         let size = max(bytes, 4)
         var out: [String] = []
@@ -85,13 +86,12 @@ extension SegmentStream {
                 let stream = try SegmentStream(model: model, tokenizer: tokenizer, segmentLength: segmentLength,
                                                addSpecialTokens: addSpecialTokens)
                 let emit: (SegmentStream) throws -> Bool = { stream in
-                    while !Task.isCancelled, let report = try stream.readNextSegment() { continuation.yield(.segment(report)) }
+                    while !Task.isCancelled, let report = try stream.readSegment() { continuation.yield(.segment(report)) }
                     return !Task.isCancelled
                 }
                 guard try await feed(stream, emit) else { continuation.finish(); return }
-                try stream.finishInput()
+                try stream.endInput()
                 guard try emit(stream) else { continuation.finish(); return }
-                if let last = try stream.readLastSegment() { continuation.yield(.segment(last)) }
                 continuation.yield(.finished(stream.summary, stream))
                 continuation.finish()
             } catch {

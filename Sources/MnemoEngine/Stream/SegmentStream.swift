@@ -79,46 +79,32 @@ public final class SegmentStream {
     /// - Throws: `SegmentStreamError` (after `finish()`, after token input, context full), the model's errors.
     /// - Complexity: one forward pass per completed segment; see `IncrementalEncoder` for tokenization.
     public func feed(text: String) throws -> [SegmentReport] {
-        try bufferText(text)
-        return try readFullSegments()
+        try append(text: text)
+        return try readAvailableSegments()
     }
 
     /// Adds token ids; reads every segment they complete.
     /// - Throws: as `feed(text:)`, and `GenerationError.tokenOutOfRange` for an id outside the vocabulary.
     public func feed(tokens: [Int]) throws -> [SegmentReport] {
-        try bufferTokens(tokens)
-        return try readFullSegments()
+        try append(tokens: tokens)
+        return try readAvailableSegments()
     }
 
-    /// Ends the document: tokenizes the buffered text and reads the last (possibly partial) segment.
+    /// Ends the document: tokenizes the buffered text and reads the remaining segments, the last one
+    /// possibly shorter.
     /// - Returns: the reports of the segments read.
     /// - Throws: `SegmentStreamError.finished` when called twice, the model's errors.
     public func finish() throws -> [SegmentReport] {
-        try finishInput()
-        var reports = try readFullSegments()
-        if let last = try readLastSegment() { reports.append(last) }
-        return reports
+        try endInput()
+        return try readAvailableSegments()
     }
 
-    /// Ends the input: tokenizes the buffered text (nothing is read yet).
-    func finishInput() throws {
-        guard !isFinished else { throw SegmentStreamError.finished }
-        if input != .tokens {
-            let start = ContinuousClock.now
-            buffer += try encoder.finish()
-            summary.tokenizeSeconds += Generator.seconds(since: start)
-        }
-        isFinished = true
-    }
+    // MARK: - Step by step
 
-    /// After `finishInput()` and the full segments: reads what is left as the last, shorter segment.
-    func readLastSegment() throws -> SegmentReport? {
-        guard isFinished, !buffer.isEmpty else { return nil }
-        return try readSegment(count: buffer.count)
-    }
-
-    /// Tokenizes `text` into the buffer without reading.
-    func bufferText(_ text: String) throws {
+    /// Adds text without reading anything (`readSegment()` reads); for callers that report or cancel
+    /// between segments. `feed(text:)` is `append(text:)` followed by `readSegment()` until nil.
+    /// - Throws: `SegmentStreamError.finished`, `.mixedInput`, `.tokenizationDiverged`.
+    public func append(text: String) throws {
         guard !isFinished else { throw SegmentStreamError.finished }
         guard input != .tokens else { throw SegmentStreamError.mixedInput(expected: "token ids", found: "text") }
         input = .text
@@ -127,8 +113,9 @@ public final class SegmentStream {
         summary.tokenizeSeconds += Generator.seconds(since: start)
     }
 
-    /// Appends ids to the buffer without reading.
-    func bufferTokens(_ tokens: [Int]) throws {
+    /// Adds token ids without reading anything.
+    /// - Throws: `SegmentStreamError.finished`, `.mixedInput`, `GenerationError.tokenOutOfRange`.
+    public func append(tokens: [Int]) throws {
         guard !isFinished else { throw SegmentStreamError.finished }
         guard input != .text else { throw SegmentStreamError.mixedInput(expected: "text", found: "token ids") }
         let vocabularySize = model.vocabularySize
@@ -139,14 +126,29 @@ public final class SegmentStream {
         buffer += tokens
     }
 
-    /// Reads one full segment from the buffer, or returns nil when fewer than `segmentLength` tokens wait.
-    func readNextSegment() throws -> SegmentReport? {
-        buffer.count >= segmentLength ? try readSegment(count: segmentLength) : nil
+    /// Ends the input: tokenizes the buffered text; nothing is read (`readSegment()` reads the rest).
+    /// - Throws: `SegmentStreamError.finished` when called twice, `.tokenizationDiverged`.
+    public func endInput() throws {
+        guard !isFinished else { throw SegmentStreamError.finished }
+        if input != .tokens {
+            let start = ContinuousClock.now
+            buffer += try encoder.finish()
+            summary.tokenizeSeconds += Generator.seconds(since: start)
+        }
+        isFinished = true
     }
 
-    private func readFullSegments() throws -> [SegmentReport] {
+    /// Reads the next segment: a full one, or after `endInput()` what is left as the last, shorter one.
+    /// - Returns: its report, or nil when fewer than `segmentLength` tokens wait (or none after `endInput()`).
+    /// - Throws: `SegmentStreamError.contextFull` (a plain model), the model's errors.
+    public func readSegment() throws -> SegmentReport? {
+        if buffer.count >= segmentLength { return try readSegment(count: segmentLength) }
+        return isFinished && !buffer.isEmpty ? try readSegment(count: buffer.count) : nil
+    }
+
+    private func readAvailableSegments() throws -> [SegmentReport] {
         var reports: [SegmentReport] = []
-        while let report = try readNextSegment() { reports.append(report) }
+        while let report = try readSegment() { reports.append(report) }
         return reports
     }
 
