@@ -36,10 +36,11 @@ final class WeightBinder {
     }
 
     /// Tensors a checkpoint may carry for the memory mechanisms rather than the transformer itself:
-    /// RMT memory embeddings (`memory_cell.memory`), kNN gate biases and Mnemo's own extras. They are
-    /// read on demand with `LanguageModel.auxiliaryTensor(_:)`.
+    /// RMT memory embeddings (`memory_cell.*`), kNN gate biases (`knn.*` or any name with `knn_`, such
+    /// as `model.layers.9.self_attn.knn_gate_bias`) and Mnemo's own extras (`mnemo.*`). They are read
+    /// on demand with `LanguageModel.auxiliaryTensor(_:)`.
     static func isAuxiliary(_ name: String) -> Bool {
-        name.hasPrefix("memory_cell.") || name.hasPrefix("knn.") || name.hasPrefix("mnemo.")
+        name.hasPrefix("memory_cell.") || name.hasPrefix("knn.") || name.hasPrefix("mnemo.") || name.contains("knn_")
     }
 
     private func info(_ name: String, shape: [Int], optional: Bool) -> TensorInfo? {

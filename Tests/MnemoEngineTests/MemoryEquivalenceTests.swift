@@ -180,4 +180,33 @@ final class MemoryEquivalenceTests: XCTestCase {
             }
         }
     }
+
+    /// Unlimiformer's own encoding: while reading, each chunk is computed on its own after re-encoding
+    /// the previous chunk's last `chunkOverlap` tokens (logits equal independent forwards of those
+    /// windows); after `endDocument()` every stored token is retrievable by every head of every layer.
+    func testOverlappingChunksReadIndependentWindows() throws {
+        let model = try Self.load("qwen2")
+        let c = model.config
+        let tokens = Self.document(model, count: 60)
+        var plan = MemoryPlan(segmentLength: 16, xl: .init(memoryLength: 8))
+        plan.retrieval = .init(layerBegin: 0, topK: 1000, chunkOverlap: 4, encoding: .overlappingChunks)
+        let reader = try MemoryModel(model: model, plan: plan)
+        let state = reader.makeMemoryState()
+        let streamed = try reader.forward(tokens, state: state, allLogits: true)
+        var expected: [Float] = []
+        expected += try model.forward(Array(tokens[0..<16]), cache: model.makeCache(), allLogits: true)
+        for start in stride(from: 16, to: 60, by: 12) {
+            let window = Array(tokens[(start - 4) ..< min(60, start + 12)])
+            let logits = try model.forward(window, cache: model.makeCache(), allLogits: true)
+            expected += logits[(4 * c.vocabularySize)...]
+        }
+        XCTAssertEqual(streamed.count, expected.count)
+        let worst = zip(streamed, expected).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, 1e-4)
+        XCTAssertEqual(state.storedEntries.retrieval, 52 * c.layerCount)  // chunks before the last one
+        state.endDocument()
+        XCTAssertEqual(state.cache.count, 8)                                 // tokens 52..<60
+        _ = try reader.forward([3], state: state, allLogits: false)
+        XCTAssertEqual(state.lastRetrieved, 52 * c.headCount * c.layerCount)
+    }
 }

@@ -18,8 +18,8 @@ final class MemoryPlanTests: XCTestCase {
     static let fullPlan = Plan(
         segmentLength: 256, xl: .init(memoryLength: 512),
         knn: .init(layers: [3, 9], topK: 16, capacity: 4096, index: "IVF64,PQ16", fusion: .gate(.value(-1.5)),
-                   normalizeKeys: false, resetOnDocument: false, shardCount: 4),
-        retrieval: .init(layerBegin: 10, topK: 128, chunkOverlap: 64, index: "HNSW32", encoding: .overlappingChunks),
+                   normalizeKeys: false, resetOnDocument: false, shardCount: 4, positions: .trueDistance),
+        retrieval: .init(layerBegin: 10, topK: 128, chunkOverlap: 0, index: "HNSW32", encoding: .exact, positions: .windowEdge),
         memoryTokens: .init(count: 4, tensor: "memory_cell.memory"))
 
     func decode(_ json: String) throws -> Plan { try Plan.decode(from: Data(json.utf8)) }
@@ -66,9 +66,9 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(Set(object.keys), ["segmentLength", "xl", "knn", "retrieval", "memoryTokens"])
         XCTAssertEqual(Set(try XCTUnwrap(object["xl"] as? [String: Any]).keys), ["memoryLength"])
         XCTAssertEqual(Set(try XCTUnwrap(object["knn"] as? [String: Any]).keys),
-                       ["layers", "topK", "index", "fusion", "normalizeKeys", "resetOnDocument", "shardCount"])
+                       ["layers", "topK", "index", "fusion", "normalizeKeys", "resetOnDocument", "shardCount", "positions"])
         XCTAssertEqual(Set(try XCTUnwrap(object["retrieval"] as? [String: Any]).keys),
-                       ["layerBegin", "topK", "chunkOverlap", "index", "encoding"])
+                       ["layerBegin", "topK", "chunkOverlap", "index", "encoding", "positions"])
         XCTAssertEqual(try XCTUnwrap(object["memoryTokens"] as? [String: Any])["tensor"] as? String, "memory_cell.memory")
         let fusion = try XCTUnwrap((object["knn"] as? [String: Any])?["fusion"] as? [String: Any])
         XCTAssertEqual((fusion["gate"] as? [String: Any])?["value"] as? Double, -1.5)
@@ -298,6 +298,26 @@ final class MemoryPlanTests: XCTestCase {
                       contains: "less than segmentLength (256)")
         assertProblem(retrievalPlan { $0.encoding = .exact }, field: "retrieval.chunkOverlap", value: "32",
                       contains: "must be 0 with encoding \"exact\"")
+    }
+
+    func testOverlappingChunksStandAlone() {
+        var plan = retrievalPlan { _ in }
+        plan.knn = .init(layers: [0])
+        assertProblem(plan, field: "retrieval.encoding", value: "\"overlappingChunks\"", contains: "cannot be combined with knn")
+        plan.knn = nil
+        plan.memoryTokens = .init(count: 2)
+        assertProblem(plan, field: "retrieval.encoding", value: "\"overlappingChunks\"", contains: "or memoryTokens")
+    }
+
+    func testKeyPositionsParse() throws {
+        let plan = try decode(#"{"segmentLength": 64, "knn": {"layers": [1], "positions": "true"}, "retrieval": {"layerBegin": 3, "positions": "windowEdge"}}"#)
+        XCTAssertEqual(plan.knn?.positions, .trueDistance)
+        XCTAssertEqual(plan.retrieval?.positions, .windowEdge)
+        XCTAssertEqual(try decode(#"{"segmentLength": 64, "knn": {"layers": [1]}}"#).knn?.positions, .windowEdge)
+        assertDecodeError(#"{"segmentLength": 64, "knn": {"layers": [1], "positions": "absolute"}}"#,
+                          #"knn.positions: expected "true" or "windowEdge", found "absolute""#)
+        assertDecodeError(#"{"segmentLength": 64, "retrieval": {"positions": 3}}"#,
+                          "retrieval.positions: expected a string, found 3")
     }
 
     func testRetrievalIndex() {

@@ -34,8 +34,17 @@ public final class MemoryState: ModelState {
     var knnStores: [Int: [ShardedVectorStore]] = [:]
     /// Unlimiformer datastores: per layer, hidden states (key and value `hiddenSize`).
     var datastores: [Int: ShardedVectorStore] = [:]
+    /// Entries waiting for enough keys to train their store's index (IVF, PQ).
+    var pendingTraining: [ObjectIdentifier: PendingEntries] = [:]
     /// Counters of the last `read` call.
     public internal(set) var lastRetrieved = 0
+    /// Unlimiformer `overlappingChunks` encoding: true while the document is being read in
+    /// independent chunks (until `endDocument()`).
+    public private(set) var readingInChunks: Bool
+    /// The last `chunkOverlap` tokens read (context re-encoded at the start of the next chunk).
+    var recentTokens: [Int] = []
+    /// Rows at the top of the current chunk that only re-encode the previous chunk's tail.
+    var chunkContextRows = 0
 
     init(reader: MemoryModel) {
         self.reader = reader
@@ -43,6 +52,7 @@ public final class MemoryState: ModelState {
         let capacity = (plan.xl?.memoryLength ?? 0) + plan.segmentLength + 2 * (plan.memoryTokens?.count ?? 0)
         cache = reader.model.makeCache(capacity: capacity)
         memory = reader.initialMemory
+        readingInChunks = plan.retrieval?.encoding == .overlappingChunks
         if let retrieval = plan.retrieval {
             for l in retrieval.layerBegin..<reader.model.config.layerCount { windowHidden[l] = [] }
         }
@@ -66,9 +76,13 @@ public final class MemoryState: ModelState {
         memory = reader.initialMemory
         rowPositions = []
         readBlockStart = nil
+        readingInChunks = plan.retrieval?.encoding == .overlappingChunks
+        recentTokens = []
+        chunkContextRows = 0
         for key in windowHidden.keys { windowHidden[key] = [] }
         for stores in knnStores.values { for store in stores { store.reset() } }
         for store in datastores.values { store.reset() }
+        pendingTraining = [:]
     }
 
     /// Starts a new document: the window and RMT memory restart; kNN stores are cleared when the plan
@@ -76,8 +90,13 @@ public final class MemoryState: ModelState {
     public func beginDocument() {
         let keepKNN = plan.knn.map { !$0.resetOnDocument } ?? false
         let stores = knnStores
+        let pending = pendingTraining.filter { id, _ in stores.values.contains { $0.contains { ObjectIdentifier($0) == id } } }
+        if keepKNN { knnStores = [:] }  // detached, so reset() leaves them alone
         reset()
-        if keepKNN { knnStores = stores }
+        if keepKNN {
+            knnStores = stores
+            pendingTraining = pending
+        }
     }
 
     // MARK: - Reading
@@ -101,8 +120,10 @@ public final class MemoryState: ModelState {
         var i = 0
         while i < tokens.count {
             if segmentFill == 0 { try beginSegment() }
-            let take = min(S - segmentFill, tokens.count - i)
-            let completes = segmentFill + take == S
+            // A chunk after the first re-encodes `chunkOverlap` tokens, so it takes that many fewer new ones.
+            let capacity = S - chunkContextRows
+            let take = min(capacity - segmentFill, tokens.count - i)
+            let completes = segmentFill + take == capacity
             var inputs: [ModelInput] = []
             var positions: [Int] = []
             if segmentFill == 0 && m > 0 {
@@ -132,13 +153,58 @@ public final class MemoryState: ModelState {
             }
             segmentFill = completes ? 0 : segmentFill + take
             count += take
+            if let overlap = plan.retrieval?.chunkOverlap, readingInChunks, overlap > 0 {
+                recentTokens = Array((recentTokens + tokens[i ..< i + take]).suffix(overlap))
+            }
             i += take
         }
         return logits
     }
 
+    /// Ends the document being read. With Unlimiformer's `overlappingChunks` encoding this closes
+    /// the chunked reading: the window keeps the last chunk minus the re-encoded context rows (they
+    /// are already in the datastores), and from then on tokens (a question, generation) are run
+    /// with retrieval over the whole document. With the other encodings nothing changes.
+    public func endDocument() {
+        guard readingInChunks else { return }
+        if chunkContextRows > 0 {
+            let dropped = chunkContextRows
+            removeRows(0..<dropped)
+            evictedCount += dropped
+        }
+        chunkContextRows = 0
+        segmentFill = 0
+        readingInChunks = false
+    }
+
+    /// Unlimiformer's own encoding: each chunk is read on its own (fresh window) after re-encoding
+    /// the previous chunk's last `chunkOverlap` tokens as context; the previous chunk's new tokens
+    /// go to the datastores (each token stored once, from the first chunk that read it as new).
+    private func beginChunk() throws {
+        let H = config.hiddenSize
+        if cache.count > chunkContextRows {
+            let rows = chunkContextRows ..< cache.count
+            let positions = rowPositions[rows].map { Int64($0) }
+            for layer in windowHidden.keys.sorted() {
+                let store = try datastoreFor(layer: layer)
+                let states = Array(windowHidden[layer]![rows.lowerBound * H ..< rows.upperBound * H])
+                try add(to: store, keys: states, values: states, positions: positions)
+            }
+        }
+        cache.reset()
+        rowPositions = []
+        for key in Array(windowHidden.keys) { windowHidden[key] = [] }
+        let context = recentTokens
+        evictedCount = count - context.count
+        chunkContextRows = context.count
+        guard !context.isEmpty else { return }
+        _ = try reader.model.forward(inputs: context.map(ModelInput.token), cache: cache, hook: self, logitRows: 0..<0)
+        rowPositions = (0..<context.count).map { evictedCount + $0 }
+    }
+
     /// At a segment start: the oldest rows beyond `xl.memoryLength` leave the window for the stores.
     private func beginSegment() throws {
+        if readingInChunks { return try beginChunk() }
         let keep = plan.xl?.memoryLength ?? 0
         if cache.count > keep { try evict(cache.count - keep) }
     }
@@ -181,16 +247,14 @@ public final class MemoryState: ModelState {
                         }
                     }
                     if knn.normalizeKeys { Self.normalize(&k, dimension: D) }
-                    if !stores[g].isTrained { try stores[g].train(k) }
-                    try stores[g].append(keys: k, values: stored, positions: positions)
+                    try add(to: stores[g], keys: k, values: stored, positions: positions)
                 }
             }
         }
         for layer in windowHidden.keys.sorted() {
             let store = try datastoreFor(layer: layer)
             let rows = Array(windowHidden[layer]![0 ..< n * H])
-            if !store.isTrained { try store.train(rows) }
-            try store.append(keys: rows, values: rows, positions: positions)
+            try add(to: store, keys: rows, values: rows, positions: positions)
             windowHidden[layer]!.removeFirst(n * H)
         }
         cache.removeRows(0..<n)
@@ -239,7 +303,7 @@ extension MemoryState: AttentionHook {
         let H = config.hiddenSize
         if windowHidden[layer] != nil {
             windowHidden[layer]! += UnsafeBufferPointer(start: input.normedInput, count: input.count * H)
-            if let store = datastores[layer], store.count > 0 { return try retrievalAttention(layer: layer, store: store, input: input) }
+            if !readingInChunks, let store = datastores[layer], store.count > 0 { return try retrievalAttention(layer: layer, store: store, input: input) }
             return nil
         }
         if let stores = knnStores[layer], stores.contains(where: { $0.count > 0 }) {

@@ -109,6 +109,10 @@ extension MemoryPlan {
                 fail("retrieval.chunkOverlap", retrieval.chunkOverlap, "must be 0 with encoding \"exact\" (each token is "
                      + "encoded once); overlap applies to encoding \"overlappingChunks\"")
             }
+            if retrieval.encoding == .overlappingChunks, knn != nil || (memoryTokens?.count ?? 0) > 0 {
+                fail("retrieval.encoding", "\"overlappingChunks\"", "reads each chunk on its own, without a carried window: "
+                     + "it cannot be combined with knn or memoryTokens (use encoding \"exact\")")
+            }
             if let problem = FAISSDescription.problem(in: retrieval.index) {
                 fail("retrieval.index", "\"\(retrieval.index)\"", "not a FAISS index description: \(problem)")
             }
