@@ -129,6 +129,24 @@ final class SegmentStreamTests: XCTestCase {
         }
     }
 
+    /// `finish()` ends the document in the memory state: Unlimiformer's chunked reading stops, so
+    /// generation retrieves over the whole document.
+    func testFinishEndsChunkedReading() throws {
+        let (model, tokenizer) = try Self.load()
+        var plan = MemoryPlan(segmentLength: 32, xl: .init(memoryLength: 32))
+        plan.retrieval = .init(layerBegin: 3, topK: 8, chunkOverlap: 8, encoding: .overlappingChunks)
+        let stream = try SegmentStream(model: MemoryModel(model: model, plan: plan), tokenizer: tokenizer)
+        let reports = try stream.feed(text: Self.story)
+        let memory = try XCTUnwrap(stream.memoryState)
+        XCTAssertTrue(memory.readingInChunks)
+        XCTAssertGreaterThan(reports.last?.retrievalEntries ?? 0, 0)
+        _ = try stream.finish()
+        XCTAssertFalse(memory.readingInChunks)
+        let generator = try stream.makeGenerator(prompt: " Lily", options: SamplingOptions(temperature: 0, maxTokens: 4))
+        XCTAssertNotNil(try generator.step())
+        XCTAssertGreaterThan(memory.lastRetrieved, 0, "the prompt retrieved from the datastores")
+    }
+
     /// A plain model reads with full attention until its context is full.
     func testPlainModelStopsAtItsContext() throws {
         let (model, tokenizer) = try Self.load()

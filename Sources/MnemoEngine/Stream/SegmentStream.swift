@@ -30,8 +30,9 @@ public final class SegmentStream {
     public let state: any ModelState
     /// Totals so far.
     public private(set) var summary = SegmentSummary()
-    /// True after `finish()`.
+    /// True after `finish()` (or `endInput()`).
     public private(set) var isFinished = false
+    private var documentEnded = false
 
     private var encoder: IncrementalEncoder
     private enum Input { case none, text, tokens }
@@ -136,14 +137,26 @@ public final class SegmentStream {
             summary.tokenizeSeconds += Generator.seconds(since: start)
         }
         isFinished = true
+        endDocumentIfRead()
     }
 
     /// Reads the next segment: a full one, or after `endInput()` what is left as the last, shorter one.
     /// - Returns: its report, or nil when fewer than `segmentLength` tokens wait (or none after `endInput()`).
     /// - Throws: `SegmentStreamError.contextFull` (a plain model), the model's errors.
     public func readSegment() throws -> SegmentReport? {
-        if buffer.count >= segmentLength { return try readSegment(count: segmentLength) }
-        return isFinished && !buffer.isEmpty ? try readSegment(count: buffer.count) : nil
+        let count = buffer.count >= segmentLength ? segmentLength : (isFinished ? buffer.count : 0)
+        guard count > 0 else { return nil }
+        let report = try readSegment(count: count)
+        endDocumentIfRead()
+        return report
+    }
+
+    /// Once everything is read: `MemoryState.endDocument()` (Unlimiformer's chunked reading ends, so
+    /// what follows, a prompt or generation, retrieves over the whole document).
+    private func endDocumentIfRead() {
+        guard isFinished, buffer.isEmpty, !documentEnded else { return }
+        documentEnded = true
+        memoryState?.endDocument()
     }
 
     private func readAvailableSegments() throws -> [SegmentReport] {
