@@ -147,6 +147,28 @@ final class SegmentStreamTests: XCTestCase {
         XCTAssertGreaterThan(memory.lastRetrieved, 0, "the prompt retrieved from the datastores")
     }
 
+    /// The example of Docs/Memory.md ("Streaming a document"), as written there.
+    func testDocumentationExample() throws {
+        let (model, tokenizer) = try Self.load()
+        let pieces = IncrementalEncoderTests.pieces(String(repeating: Self.story + "\n", count: 2), maxPiece: 300, seed: 1)
+        var printed: [Int] = []
+        func print(_ index: Int, _ nll: Double, _ entries: Int) { printed.append(index) }
+        func print(_ index: Int) { printed.append(index) }
+        func print(_ text: String, terminator: String) { printed.append(-1) }
+
+        let reader = try MemoryModel(model: model, plan: MemoryPlan(segmentLength: 256, xl: .init(memoryLength: 256)))
+        let stream = try SegmentStream(model: reader, tokenizer: tokenizer)   // segment length from the plan
+        for piece in pieces {                                                   // text as it arrives
+            for report in try stream.feed(text: piece) { print(report.index, report.nll ?? .nan, report.knnEntries) }
+        }
+        for report in try stream.finish() { print(report.index) }              // the last, shorter segment
+        let generator = try stream.makeGenerator(prompt: "\nThe end:", options: SamplingOptions(temperature: 0, maxTokens: 32))
+        while let token = try generator.step() { print(token.text, terminator: "") }
+
+        XCTAssertEqual(Array(printed.prefix(stream.summary.segments)), Array(0 ..< stream.summary.segments))
+        XCTAssertGreaterThan(printed.count, stream.summary.segments, "generated tokens")
+    }
+
     /// A plain model reads with full attention until its context is full.
     func testPlainModelStopsAtItsContext() throws {
         let (model, tokenizer) = try Self.load()
