@@ -172,7 +172,7 @@ public final class SegmentStream {
     private func readSegment(count: Int) throws -> SegmentReport {
         let tokens = Array(buffer[..<count])
         let first = state.count
-        guard first + count <= model.contextLength else {
+        guard count <= model.contextLength - first else {
             throw SegmentStreamError.contextFull(tokens: first, segmentTokens: count, contextLength: model.contextLength)
         }
         let start = ContinuousClock.now
