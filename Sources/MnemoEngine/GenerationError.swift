@@ -22,6 +22,8 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError, Equ
     case foreignState(expected: String, found: String)
     /// A text file that must have content is empty.
     case emptyFile(path: String)
+    /// `prefill(continuing:)` with no prompt tokens and no logits to sample the first token from.
+    case emptyContinuation
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum GenerationError: Error, CustomStringConvertible, LocalizedError, Equ
             return "model state: expected \(expected), found \(found)"
         case let .emptyFile(path):
             return "\(path): file is empty"
+        case .emptyContinuation:
+            return "generator: prefill(continuing:) needs prompt tokens or the logits after the state's last token"
         }
     }
 

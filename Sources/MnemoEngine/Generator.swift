@@ -36,13 +36,18 @@ public final class Generator {
 
     /// Creates a generator with an empty context.
     /// - Throws: `GenerationError.invalidOption` when `options` is out of range.
-    public init(model: any LogitsModel, tokenizer: any TokenCodec, options: SamplingOptions) throws {
+    public convenience init(model: any LogitsModel, tokenizer: any TokenCodec, options: SamplingOptions) throws {
+        try self.init(model: model, tokenizer: tokenizer, options: options, state: model.makeState())
+    }
+
+    /// Creates a generator over `state` (a state of `model`); see `Generator+Continuation.swift`.
+    init(model: any LogitsModel, tokenizer: any TokenCodec, options: SamplingOptions, state: any ModelState) throws {
         try options.validate()
         self.model = model
         self.tokenizer = tokenizer
         self.options = options
         self.endOfSequenceTokenIDs = Set(tokenizer.eosTokenIDs).union(model.endOfSequenceTokenIDs)
-        self.state = model.makeState()
+        self.state = state
         self.sampler = Sampler(options: options)
         self.textStream = tokenizer.makeTextStream()
     }
@@ -64,21 +69,35 @@ public final class Generator {
     ///   vocabulary, or the model's error.
     public func prefill(_ promptTokens: [Int]) throws {
         guard !promptTokens.isEmpty else { throw GenerationError.emptyPrompt }
-        guard promptTokens.count <= model.contextLength else {
-            throw GenerationError.promptTooLong(tokens: promptTokens.count, contextLength: model.contextLength)
-        }
+        try start(promptTokens, continuing: false, lastLogits: nil)
+    }
+
+    /// Runs `promptTokens` after what `state` holds (`continuing`) or on a reset state; an empty
+    /// prompt takes `lastLogits` (the logits after the state's last token) instead of a forward pass.
+    func start(_ promptTokens: [Int], continuing: Bool, lastLogits: [Float]?) throws {
         let vocabularySize = model.vocabularySize
+        let before = continuing ? state.count : 0
+        guard promptTokens.count <= model.contextLength - before else {
+            throw GenerationError.promptTooLong(tokens: before + promptTokens.count, contextLength: model.contextLength)
+        }
         if let bad = promptTokens.first(where: { $0 < 0 || $0 >= vocabularySize }) {
             throw GenerationError.tokenOutOfRange(id: bad, vocabularySize: vocabularySize)
         }
-        state.reset()
+        if promptTokens.isEmpty, let lastLogits, lastLogits.count != vocabularySize {
+            throw GenerationError.logitsSizeMismatch(expected: vocabularySize, found: lastLogits.count)
+        }
+        if !continuing { state.reset() }
         tokens = promptTokens
         stats = GenerationStats(promptTokens: promptTokens.count)
         textStream = tokenizer.makeTextStream()
         pendingToken = nil
         prefilled = false
         let start = ContinuousClock.now
-        logits = try model.forward(promptTokens, state: state, allLogits: false)
+        if promptTokens.isEmpty, let lastLogits {
+            logits = lastLogits
+        } else {
+            logits = try model.forward(promptTokens, state: state, allLogits: false)
+        }
         stats.prefillSeconds = Self.seconds(since: start)
         guard logits.count == vocabularySize else {
             throw GenerationError.logitsSizeMismatch(expected: vocabularySize, found: logits.count)

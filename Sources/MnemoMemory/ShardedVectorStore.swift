@@ -142,11 +142,36 @@ public final class ShardedVectorStore: @unchecked Sendable {
             for shard in shards {
                 let masked = Int(max(0, min(Int64(shard.count), cutoff - shard.firstID)))
                 if masked == shard.count { continue }
-                let results = try shard.index.searchResults(queries, k: min(shard.count, k + masked))
+                // A partly evicted shard: ask for enough extra hits to expect k retained ones (masked
+                // ids are interleaved with retained ones in score order), then redo the few queries that
+                // came up short with the exact bound k + masked. Asking every query for k + masked
+                // made FAISS keep heaps of up to a shard's size per query.
+                let valid = shard.count - masked
+                let exact = min(shard.count, k + masked)
+                let fetch = masked == 0 ? min(shard.count, k) : min(exact, k + 2 * ((k * masked + valid - 1) / valid) + 8)
+                let results = try shard.index.searchResults(queries, k: fetch)
+                var short: [Int] = []
                 for q in 0..<n {
+                    var kept = 0
                     for j in 0..<results.k {
                         let id = results.ids[q * results.k + j]
-                        if id >= cutoff { merged[q].append(SearchHit(id: id, score: results.scores[q * results.k + j])) }
+                        if id >= cutoff {
+                            merged[q].append(SearchHit(id: id, score: results.scores[q * results.k + j]))
+                            kept += 1
+                        }
+                    }
+                    if kept < min(k, valid) && fetch < exact { short.append(q) }
+                }
+                guard !short.isEmpty else { continue }
+                var again: [Float] = []
+                again.reserveCapacity(short.count * d)
+                for q in short { again += queries[q * d ..< (q + 1) * d] }
+                let retry = try shard.index.searchResults(again, k: exact)
+                for (r, q) in short.enumerated() {
+                    merged[q].removeAll { $0.id >= shard.firstID && $0.id < shard.firstID + Int64(shard.count) }
+                    for j in 0..<retry.k {
+                        let id = retry.ids[r * retry.k + j]
+                        if id >= cutoff { merged[q].append(SearchHit(id: id, score: retry.scores[r * retry.k + j])) }
                     }
                 }
             }

@@ -59,8 +59,10 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// Loads a model: a Hugging Face folder (`config.json` + `model.safetensors` or a sharded
     /// index), a `.gguf` file, or a llama2.c `.bin` checkpoint (legacy or v1 header). Weights are
-    /// memory-mapped; only GPT-2's Conv1D matrices are transposed into owned memory.
-    /// - Throws: `ModelError`, or the format reader's error for a malformed file.
+    /// memory-mapped; only GPT-2's Conv1D matrices are transposed into owned memory. A PEFT LoRA
+    /// adapter in the folder (`adapter_config.json` + `adapter_model.safetensors`) is merged at load:
+    /// each targeted weight becomes owned f32 `W + scale · B A` (see `Docs/Memory.md`).
+    /// - Throws: `ModelError`, `LoRAError` for a bad adapter, or the format reader's error for a malformed file.
     public static func load(from url: URL) throws -> LanguageModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -94,7 +96,7 @@ public final class LanguageModel: @unchecked Sendable {
             generation = try HFGenerationConfig.decode(data, file: generationURL.path)
         }
         let config = try hf.modelConfig(file: configURL.path, generation: generation)
-        let source: TensorSource
+        var source: TensorSource
         let weightsPath: String
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors.index.json").path) {
             source = try ShardedSafetensors(folder: folder)
@@ -105,6 +107,10 @@ public final class LanguageModel: @unchecked Sendable {
             weightsPath = file.path
         } else {
             throw ModelError.unrecognizedModel(path: folder.path, reason: "no model.safetensors or model.safetensors.index.json")
+        }
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapter_config.json").path)
+            || FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapter_model.safetensors").path) {
+            source = try LoRAMergedSource(base: source, folder: folder, conv1DStorage: config.architecture == .gpt2)
         }
         let prefix = source.tensorInfos["wte.weight"] != nil ? "" : "transformer."
         let binder = WeightBinder(source: source, file: weightsPath)

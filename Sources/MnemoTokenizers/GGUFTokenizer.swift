@@ -53,7 +53,22 @@ extension Tokenizer {
         var special = [Bool](repeating: false, count: n)
         for i in 0..<n where types[i] == 3 { special[i] = true }
         var chatTemplate: String? = nil
-        if let t = meta["tokenizer.chat_template"] { chatTemplate = t.stringValue }
+        if let t = meta["tokenizer.chat_template"] {
+            guard let s = t.stringValue else {
+                throw TokenizerError.invalidValue(file: file, key: "tokenizer.chat_template", found: "\(t)", expected: "a string")
+            }
+            chatTemplate = s
+        }
+        let templateOrigin = "\(file): tokenizer.chat_template"
+        /// Special token strings for chat templates, from the ids llama.cpp uses.
+        func specialTokens(bos: Int?, eos: Int?) throws -> [String: String] {
+            var out: [String: String] = [:]
+            for (name, id) in [("bos_token", bos), ("eos_token", eos), ("unk_token", try optionalID("unknown_token_id")),
+                               ("pad_token", try optionalID("padding_token_id"))] {
+                if let id { out[name] = tokens[id] }
+            }
+            return out
+        }
 
         switch modelName {
         case "llama":
@@ -83,7 +98,7 @@ extension Tokenizer {
             self.init(model: .scoreSPM(model), rawMatcher: AddedTokenMatcher(specials), normalizedMatcher: AddedTokenMatcher([]),
                       normalizer: .sequence(steps), preTokenizer: nil, decoder: .sequence(decoders), postProcessor: post,
                       pieces: pieces, special: special, bosTokenID: bos, eosTokenIDs: Self.eosList(eos, try optionalID("eot_token_id")),
-                      chatTemplate: chatTemplate)
+                      chatTemplate: chatTemplate, chatTemplateOrigin: templateOrigin, specialTokens: try specialTokens(bos: bos, eos: eos))
         case "gpt2":
             guard let mergesValue = meta[key("merges")] else { throw TokenizerError.missingKey(file: file, key: key("merges")) }
             guard let merges = mergesValue.stringArray else {
@@ -130,7 +145,7 @@ extension Tokenizer {
             self.init(model: .bpe(model), rawMatcher: AddedTokenMatcher(specials), normalizedMatcher: AddedTokenMatcher([]),
                       normalizer: nil, preTokenizer: .split(splitter), decoder: .byteLevel, postProcessor: post,
                       pieces: pieces, special: special, bosTokenID: bos, eosTokenIDs: Self.eosList(eos, try optionalID("eot_token_id")),
-                      chatTemplate: chatTemplate)
+                      chatTemplate: chatTemplate, chatTemplateOrigin: templateOrigin, specialTokens: try specialTokens(bos: bos, eos: eos))
         default:
             throw TokenizerError.unsupported(file: file, key: key("model"), found: modelName, supported: "llama, gpt2")
         }

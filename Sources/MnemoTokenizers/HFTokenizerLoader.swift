@@ -191,9 +191,15 @@ enum HFTokenizerLoader {
                 }
             }
         }
+        // transformers passes `special_tokens_map` (the configuration's token strings) to chat templates.
+        var specialTokens: [String: String] = [:]
+        for name in ["bos_token", "eos_token", "unk_token", "pad_token"] {
+            if let content = try tokenContent(name) { specialTokens[name] = content }
+        }
         return Tokenizer(model: .bpe(model), rawMatcher: AddedTokenMatcher(raw), normalizedMatcher: AddedTokenMatcher(normalizedTokens),
                          normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder, postProcessor: postProcessor,
-                         pieces: pieces, special: special, bosTokenID: bos, eosTokenIDs: eos, chatTemplate: chatTemplate)
+                         pieces: pieces, special: special, bosTokenID: bos, eosTokenIDs: eos, chatTemplate: chatTemplate,
+                         chatTemplateOrigin: "\(configFile): chat_template", specialTokens: specialTokens)
     }
 
     /// A merge given as `"a b"` or `["a", "b"]`, as bytes.

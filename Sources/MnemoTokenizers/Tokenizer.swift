@@ -38,10 +38,19 @@ public final class Tokenizer: Sendable {
     public let vocabularySize: Int
     /// The Jinja chat template from `tokenizer_config.json` or GGUF `tokenizer.chat_template`, unparsed.
     public let chatTemplate: String?
+    /// Where `chatTemplate` came from (`…/tokenizer_config.json: chat_template`), for messages.
+    public let chatTemplateOrigin: String?
+    /// Special token strings by their transformers names (`bos_token`, `eos_token`, `unk_token`,
+    /// `pad_token`), as chat templates receive them: from `tokenizer_config.json`, or for GGUF the
+    /// tokens at `tokenizer.ggml.*_token_id`.
+    public let specialTokens: [String: String]
+    /// `chatTemplate` parsed once at load time (nil without a template).
+    let parsedChatTemplate: Result<ChatTemplate, ChatTemplateError>?
 
     init(model: Model, rawMatcher: AddedTokenMatcher, normalizedMatcher: AddedTokenMatcher, normalizer: Normalizer?,
          preTokenizer: PreTokenizer?, decoder: TokenDecoder?, postProcessor: PostProcessor, pieces: [[UInt8]],
-         special: [Bool], bosTokenID: Int?, eosTokenIDs: [Int], chatTemplate: String?) {
+         special: [Bool], bosTokenID: Int?, eosTokenIDs: [Int], chatTemplate: String?,
+         chatTemplateOrigin: String? = nil, specialTokens: [String: String] = [:]) {
         self.model = model
         self.rawMatcher = rawMatcher
         self.normalizedMatcher = normalizedMatcher
@@ -55,6 +64,19 @@ public final class Tokenizer: Sendable {
         self.eosTokenIDs = eosTokenIDs
         self.vocabularySize = pieces.count
         self.chatTemplate = chatTemplate
+        self.chatTemplateOrigin = chatTemplate == nil ? nil : (chatTemplateOrigin ?? "chat template")
+        self.specialTokens = specialTokens
+        self.parsedChatTemplate = chatTemplate.map { Tokenizer.parseChatTemplate($0, origin: chatTemplateOrigin ?? "chat template") }
+    }
+
+    private static func parseChatTemplate(_ source: String, origin: String) -> Result<ChatTemplate, ChatTemplateError> {
+        do {
+            return .success(try ChatTemplate(source, origin: origin))
+        } catch let error as ChatTemplateError {
+            return .failure(error)
+        } catch {
+            return .failure(.syntax(origin: origin, line: 1, message: "\(error)"))
+        }
     }
 
     /// The token string of `id` (byte-level or `▁`-escaped as stored in the vocabulary), or nil.

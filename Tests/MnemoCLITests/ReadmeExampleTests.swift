@@ -28,5 +28,29 @@ final class ReadmeExampleTests: XCTestCase {
         XCTAssertTrue(score.perplexity.isFinite && score.perplexity > 1, "perplexity \(score.perplexity)")
         XCTAssertEqual(score.logprobs.first, .some(nil))
         XCTAssertEqual(score.logprobs.count, score.tokens.count)
+
+        // From README.md, "As a library", the summarize part.
+        let document = try Document.load(from: root.appendingPathComponent("Fixtures/documents/two_chapters_gutenberg.txt"))
+        let summarizer = try Summarizer(model: session.model, tokenizer: session.tokenizer,
+                                        options: SummaryOptions(strategy: .hierarchical, length: .short))
+        let result = try await summarizer.summarize(document)
+        XCTAssertFalse(result.summary.isEmpty)
+        XCTAssertEqual(result.chunks.map(\.title), ["CHAPTER I. The Red Ball", "CHAPTER II. The New Friend"])
+    }
+
+    /// The README's `mnemo summarize` example prints what the README shows (greedy, so reproducible).
+    func testSummarizeExampleFromTheReadme() throws {
+        let readme = try String(contentsOf: CLIRunner.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let result = try CLIRunner.run(["summarize", "Fixtures/documents/two_chapters_gutenberg.txt",
+                                        "--model", "Fixtures/models/stories260K/stories260K.bin", "--length", "short"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, result.stdout)
+        XCTAssertTrue(readme.contains("\n" + lines[0] + "\n"), "README shows the summary's first line: \(lines[0])")
+        XCTAssertTrue(readme.contains(String(lines[1].prefix(60))), "README shows the second line's start: \(lines[1])")
+        for line in result.stderr.split(separator: "\n") {
+            let head = line.prefix { $0 != ":" }   // timings differ from run to run
+            XCTAssertTrue(readme.contains(String(head)), "README shows \(head)")
+        }
     }
 }

@@ -97,6 +97,44 @@ final class ShardedVectorStoreTests: XCTestCase {
         XCTAssertGreaterThan(checks, 500)
     }
 
+    /// Searches over a partly evicted shard fetch a few extra hits instead of `k + masked`; queries
+    /// whose best keys are mostly evicted are redone exactly. Both paths equal brute force.
+    func testPartlyEvictedShardSearchEqualsBruteForce() throws {
+        var rng = SeededRNG(seed: 7)
+        let d = 8
+        let config = VectorStoreConfiguration(dimension: d, valueDimension: 1, indexDescription: "Flat",
+                                              capacity: 400, shardCount: 4)
+        let store = try ShardedVectorStore(config)
+        var model = Model()
+        // 450 keys in shards of 100: the oldest shard is half evicted (ids 0..<50). Its keys point
+        // along e0 with the largest norms, so an e0 query's best matches in that shard are all
+        // evicted and it must fall back to the exact search (k = 20: fetch 68 < k + masked = 70).
+        for batch in 0..<9 {
+            let n = 50
+            var keys = TestData.gaussian(count: n, dimension: d, rng: &rng)
+            if batch < 3 { for i in 0..<n { keys[i * d] = (batch == 0 ? 1000 : 50) + Float(i) } }
+            let values = [Float](repeating: 0, count: n)
+            let positions = (0..<n).map { Int64(model.keys.count + $0) }
+            try store.append(keys: keys, values: values, positions: positions)
+            for i in 0..<n {
+                model.keys.append(Array(keys[i * d ..< (i + 1) * d]))
+                model.values.append([0])
+                model.positions.append(positions[i])
+            }
+        }
+        let visible = model.visible(config)
+        XCTAssertEqual(visible, 50..<450)
+        var queries = TestData.gaussian(count: 40, dimension: d, rng: &rng)
+        for i in 0..<d { queries[i] = i == 0 ? 1 : 0 }  // query 0 = e0
+        for k in [1, 5, 20, 64] {
+            let got = try store.search(queries, k: k)
+            for q in 0..<40 {
+                let expected = model.search(Array(queries[q * d ..< (q + 1) * d]), k: k, in: visible, metric: .innerProduct)
+                XCTAssertEqual(got[q].map(\.id), expected.map(\.id), "k \(k) query \(q)")
+            }
+        }
+    }
+
     /// Insertion cost is bounded: the store never holds more than (shardCount + 1) shards, and
     /// the per-append work is on the newest shard only (shard sizes never exceed shardCapacity).
     func testShardCountAndSizesStayBounded() throws {

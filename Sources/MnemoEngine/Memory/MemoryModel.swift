@@ -54,11 +54,12 @@ public final class MemoryModel: LogitsModel, @unchecked Sendable {
         }
         self.gates = gates
         if let tokens = plan.memoryTokens, tokens.count > 0 {
+            // The RMT reference's `MemoryCell.memory` is [m, hidden]; a batched [1, m, hidden] copy is accepted too.
             let tensor = try model.auxiliaryTensor(tokens.tensor)
-            let need = tokens.count * c.hiddenSize
-            guard tensor.values.count == need else {
+            let m = tokens.count, H = c.hiddenSize
+            guard tensor.shape == [m, H] || tensor.shape == [1, m, H] else {
                 throw ModelError.auxiliaryTensor(name: tokens.tensor, file: model.url.path,
-                                                 reason: "shape \(tensor.shape) holds \(tensor.values.count) floats, expected \(tokens.count) x \(c.hiddenSize)")
+                                                 reason: "shape \(tensor.shape), expected [\(m), \(H)] or [1, \(m), \(H)] (memoryTokens.count x hidden size)")
             }
             initialMemory = tensor.values
         } else {

@@ -17,11 +17,11 @@ public final class MemoryState: ModelState {
     /// The window: keys/values of the recent tokens (and, inside a segment, its RMT read block).
     public let cache: KVCache
     /// Rows that have left the window since the last reset.
-    public private(set) var evictedCount = 0
+    public internal(set) var evictedCount = 0
     /// Tokens read since the last reset (the position of the next token).
-    public private(set) var count = 0
+    public internal(set) var count = 0
     /// Tokens of the current, unfinished segment.
-    public private(set) var segmentFill = 0
+    public internal(set) var segmentFill = 0
     /// Current RMT memory, `memoryTokens.count × hiddenSize`.
     public internal(set) var memory: [Float]
     /// Per window row: the token's position in the reading frame, or -1 for an RMT memory row.
@@ -34,6 +34,8 @@ public final class MemoryState: ModelState {
     var knnStores: [Int: [ShardedVectorStore]] = [:]
     /// Unlimiformer datastores: per layer, hidden states (key and value `hiddenSize`).
     var datastores: [Int: ShardedVectorStore] = [:]
+    /// Entries waiting for enough keys to train their store's index (IVF, PQ).
+    var pendingTraining: [ObjectIdentifier: PendingEntries] = [:]
     /// Counters of the last `read` call.
     public internal(set) var lastRetrieved = 0
     /// Unlimiformer `overlappingChunks` encoding: true while the document is being read in
@@ -80,6 +82,7 @@ public final class MemoryState: ModelState {
         for key in windowHidden.keys { windowHidden[key] = [] }
         for stores in knnStores.values { for store in stores { store.reset() } }
         for store in datastores.values { store.reset() }
+        pendingTraining = [:]
     }
 
     /// Starts a new document: the window and RMT memory restart; kNN stores are cleared when the plan
@@ -87,8 +90,13 @@ public final class MemoryState: ModelState {
     public func beginDocument() {
         let keepKNN = plan.knn.map { !$0.resetOnDocument } ?? false
         let stores = knnStores
+        let pending = pendingTraining.filter { id, _ in stores.values.contains { $0.contains { ObjectIdentifier($0) == id } } }
+        if keepKNN { knnStores = [:] }  // detached, so reset() leaves them alone
         reset()
-        if keepKNN { knnStores = stores }
+        if keepKNN {
+            knnStores = stores
+            pendingTraining = pending
+        }
     }
 
     // MARK: - Reading
@@ -180,8 +188,7 @@ public final class MemoryState: ModelState {
             for layer in windowHidden.keys.sorted() {
                 let store = try datastoreFor(layer: layer)
                 let states = Array(windowHidden[layer]![rows.lowerBound * H ..< rows.upperBound * H])
-                if !store.isTrained { try store.train(states) }
-                try store.append(keys: states, values: states, positions: positions)
+                try add(to: store, keys: states, values: states, positions: positions)
             }
         }
         cache.reset()
@@ -240,16 +247,14 @@ public final class MemoryState: ModelState {
                         }
                     }
                     if knn.normalizeKeys { Self.normalize(&k, dimension: D) }
-                    if !stores[g].isTrained { try stores[g].train(k) }
-                    try stores[g].append(keys: k, values: stored, positions: positions)
+                    try add(to: stores[g], keys: k, values: stored, positions: positions)
                 }
             }
         }
         for layer in windowHidden.keys.sorted() {
             let store = try datastoreFor(layer: layer)
             let rows = Array(windowHidden[layer]![0 ..< n * H])
-            if !store.isTrained { try store.train(rows) }
-            try store.append(keys: rows, values: rows, positions: positions)
+            try add(to: store, keys: rows, values: rows, positions: positions)
             windowHidden[layer]!.removeFirst(n * H)
         }
         cache.removeRows(0..<n)
@@ -259,23 +264,16 @@ public final class MemoryState: ModelState {
 
     private func knnStoresFor(layer: Int) throws -> [ShardedVectorStore] {
         if let stores = knnStores[layer] { return stores }
-        guard let knn = plan.knn else { return [] }
-        let stores = try (0..<config.kvHeadCount).map { _ in
-            try ShardedVectorStore(VectorStoreConfiguration(
-                dimension: config.headDim, valueDimension: 2 * config.headDim, indexDescription: knn.index,
-                capacity: knn.capacity ?? VectorStoreConfiguration.maxCapacity,
-                shardCount: knn.shardCount ?? (knn.capacity == nil ? 1 : min(4, knn.capacity!))))
-        }
+        guard let configuration = knnStoreConfiguration else { return [] }
+        let stores = try (0..<config.kvHeadCount).map { _ in try ShardedVectorStore(configuration) }
         knnStores[layer] = stores
         return stores
     }
 
     private func datastoreFor(layer: Int) throws -> ShardedVectorStore {
         if let store = datastores[layer] { return store }
-        guard let retrieval = plan.retrieval else { throw MemoryPlanError.invalidPlan([]) }
-        let store = try ShardedVectorStore(VectorStoreConfiguration(
-            dimension: config.hiddenSize, valueDimension: config.hiddenSize, indexDescription: retrieval.index,
-            capacity: VectorStoreConfiguration.maxCapacity, shardCount: 1))
+        guard let configuration = datastoreConfiguration else { throw MemoryPlanError.invalidPlan([]) }
+        let store = try ShardedVectorStore(configuration)
         datastores[layer] = store
         return store
     }

@@ -14,6 +14,7 @@ struct Generate: AsyncParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingArgs
+    @OptionGroup(title: "Memory plan") var memory: PlanOptions
 
     @Option(help: "Prompt text.")
     var prompt: String?
@@ -27,6 +28,11 @@ struct Generate: AsyncParsableCommand {
     @Flag(help: "Print prompt/generation statistics to standard error.")
     var verbose = false
 
+    @Option(name: .customLong("memory"), help: ArgumentHelp(
+        "Continue a document from its memory snapshot (made by `mnemo index`); the plan comes from the snapshot.",
+        valueName: "dir"))
+    var memorySnapshot: String?
+
     func validate() throws {
         if prompt != nil, promptFile != nil {
             throw ValidationError("give either --prompt or --prompt-file, not both")
@@ -35,8 +41,17 @@ struct Generate: AsyncParsableCommand {
 
     func run() async throws {
         let promptText = try prompt ?? promptFile.map { try TextFile.read(URL(fileURLWithPath: $0)) } ?? ""
+        let plan = try memory.memoryPlan()
+        if let memorySnapshot {
+            guard plan == nil else {
+                throw ValidationError("--memory takes its plan from the snapshot's manifest: drop --plan and the plan flags")
+            }
+            return try generateFromMemory(URL(fileURLWithPath: memorySnapshot), prompt: promptText)
+        }
         let session = try model.loadSession()
-        let generator = try session.makeGenerator(options: sampling.options)
+        // With a memory plan the prompt and the output are read segment by segment through it.
+        let generator = try Generator(model: PlanOptions.logitsModel(session.model, plan: plan),
+                                      tokenizer: session.tokenizer, options: sampling.options)
         try generator.prefill(generator.promptTokens(for: promptText))
         var generated: [GeneratedToken] = []
         var text = ""

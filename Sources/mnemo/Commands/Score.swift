@@ -10,10 +10,13 @@ struct Score: AsyncParsableCommand {
             The text is encoded with the tokenizer's special tokens (BOS first); the first token is not
             scored. A text longer than the model's context is scored in strided windows of the context
             length (each window advances by --stride tokens, default half the context).
+            With a memory plan (--plan and/or --segment, --xl-memory, ...) the text is read segment by
+            segment through the plan's memory mechanisms instead, in one pass, whatever its length.
             """
     )
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup(title: "Memory plan") var memory: PlanOptions
 
     @Option(help: "Text to score.")
     var text: String?
@@ -34,6 +37,9 @@ struct Score: AsyncParsableCommand {
         default: break
         }
         if let stride, stride < 1 { throw ValidationError("--stride must be >= 1, got \(stride)") }
+        if memory.isGiven, stride != nil {
+            throw ValidationError("--stride applies to windowed scoring without a memory plan; a plan reads the text in one pass")
+        }
     }
 
     func run() async throws {
@@ -43,8 +49,10 @@ struct Score: AsyncParsableCommand {
         } else {
             input = text ?? ""
         }
+        let plan = try memory.memoryPlan()
         let session = try model.loadSession()
-        let result = try session.score(text: input, stride: stride)
+        let result = try Scorer(model: PlanOptions.logitsModel(session.model, plan: plan), stride: stride)
+            .score(tokens: session.encode(input))
         if json {
             Console.line(JSONText.object([
                 ("tokens", JSONText.array(result.tokens.map { "\($0)" })),
