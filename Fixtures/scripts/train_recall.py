@@ -278,10 +278,18 @@ def reference(args):
                      "eval-rmt.jsonl"))
     if "base" in args.models:
         P = load_params("recall-base", d)
-        for positions, plan in [("edge", "recall-knn-edge.json"), ("true", "recall-knn-true.json")]:
-            knn = KNN(layers=[KNN_LAYER], topk=KNN_TOPK, normalize=True, positions=positions)
-            runs.append((f"reference-base-knn-{positions}.json", "recall-base", plan,
-                         Reader(P, CFG, SEGMENT, XL_MEMORY, knn=knn), base_examples, "eval.jsonl"))
+        knn = KNN(layers=[KNN_LAYER], topk=KNN_TOPK, normalize=True, positions="edge")
+        runs.append(("reference-base-knn-edge.json", "recall-base", "recall-knn-edge.json",
+                     Reader(P, CFG, SEGMENT, XL_MEMORY, knn=knn), base_examples, "eval.jsonl"))
+        # Unlimiformer retrieval from layer 1 (the last layer), exact encoding, keys at the window
+        # edge: a head's query q_h searches the stored normed hidden states x by (W_k,h^T R(+1) q_h).x
+        # = q_h.(R(-1) W_k,h x), the exact attention score of x's key at the window edge, and attends
+        # to the top-k keys/values W_k x, W_v x in one softmax with the window. Layer 1's inputs depend
+        # on layer 0 only (a plain window), so that is a kNN memory on layer 1 with inner-product
+        # ranking (no normalisation), joint softmax and window-edge keys, which is what runs here.
+        knn = KNN(layers=[KNN_LAYER], topk=KNN_TOPK, normalize=False, positions="edge")
+        runs.append(("reference-base-retrieval.json", "recall-base", "recall-retrieval.json",
+                     Reader(P, CFG, SEGMENT, XL_MEMORY, knn=knn), base_examples, "eval.jsonl"))
         runs.append(("reference-base-xl.json", "recall-base", "recall-xl.json",
                      Reader(P, CFG, SEGMENT, XL_MEMORY), base_examples, "eval.jsonl"))
     for out, model, plan, reader, examples, data in runs:

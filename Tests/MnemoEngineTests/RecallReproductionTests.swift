@@ -62,11 +62,11 @@ final class RecallReproductionTests: XCTestCase {
         try reproduce("reference-rmt.json", count: 2)
     }
 
-    /// The base model (plain attention) with kNN memory in joint softmax, both key placements, and
-    /// with the XL window alone.
-    func testBaseModelWithKNNMemoryAndWindowReproducesPyTorch() throws {
+    /// The base model (plain attention) with kNN memory in joint softmax (keys at the window edge),
+    /// with Unlimiformer retrieval from layer 1, and with the XL window alone.
+    func testBaseModelWithKNNMemoryRetrievalAndWindowReproducesPyTorch() throws {
         try reproduce("reference-base-knn-edge.json", count: 1)
-        try reproduce("reference-base-knn-true.json", count: 1)
+        try reproduce("reference-base-retrieval.json", count: 1)
         try reproduce("reference-base-xl.json", count: 1)
     }
 }
