@@ -54,7 +54,7 @@ final class RecallReproductionTests: XCTestCase {
     /// Memorizing Transformers: XL window 128 + gated kNN memory on layer 1 (gate biases from the
     /// checkpoint's `knn_gate_bias`), keys at the window edge.
     func testGatedKNNModelReproducesPyTorch() throws {
-        try reproduce("reference-knn-gate.json", count: 2)
+        try reproduce("reference-knn-gate.json", count: 1)
     }
 
     /// RMT: 16 memory tokens from `memory_cell.memory`, 128-token segments.
@@ -62,10 +62,10 @@ final class RecallReproductionTests: XCTestCase {
         try reproduce("reference-rmt.json", count: 2)
     }
 
-    /// The base model (plain attention) with kNN memory in joint softmax (keys at the window edge),
-    /// with Unlimiformer retrieval from layer 1, and with the XL window alone.
-    func testBaseModelWithKNNMemoryRetrievalAndWindowReproducesPyTorch() throws {
-        try reproduce("reference-base-knn-edge.json", count: 1)
+    /// The base model (plain attention) with Unlimiformer retrieval from layer 1 and with the XL
+    /// window alone. (kNN memory in joint softmax shares the gated model's search path; its full run
+    /// is in Docs/Memory.md, kept out of the suite for time: about 7 s an example in debug builds.)
+    func testBaseModelWithRetrievalAndWindowReproducesPyTorch() throws {
         try reproduce("reference-base-retrieval.json", count: 1)
         try reproduce("reference-base-xl.json", count: 1)
     }
