@@ -297,7 +297,7 @@ def reference(args):
         accuracy, mean_lp, results = evaluate(reader, examples[:args.limit])
         log(f"{out}: accuracy {accuracy:.3f}, mean answer log-prob {mean_lp:.4f}")
         with open(os.path.join(RECALL, out), "w") as f:
-            json.dump({"model": f"Fixtures/models/{model}", "plan": f"Fixtures/plans/{plan}",
+            json.dump({"model": f"Fixtures/models/{model}", "plan": f"Fixtures/recall/plans/{plan}",
                        "data": f"Fixtures/recall/{data}", "implementation": "Fixtures/scripts/recall_model.py (float64)",
                        "examples": len(results), "accuracy": accuracy, "meanLogProb": mean_lp,
                        "results": results}, f, separators=(",", ":"))

@@ -6,7 +6,7 @@ import XCTest
 /// PyTorch reference figures; bad input is one line naming the file.
 final class CLIEvalRecallTests: XCTestCase {
     private let model = "Fixtures/models/recall-knn"
-    private let plan = "Fixtures/plans/recall-knn-gate.json"
+    private let plan = "Fixtures/recall/plans/recall-knn-gate.json"
     private let data = "Fixtures/recall/eval.jsonl"
 
     func testJSONReportsAccuracyAndTheReferenceLogProbs() throws {
@@ -38,7 +38,7 @@ final class CLIEvalRecallTests: XCTestCase {
 
     func testTableShowsAnswersAsTextAndTotals() throws {
         let result = try CLIRunner.run(["eval", "recall", "--model", "Fixtures/models/recall-base", "--plan",
-                                        "Fixtures/plans/recall-xl.json", "--data", data, "--limit", "2"])
+                                        "Fixtures/recall/plans/recall-xl.json", "--data", data, "--limit", "2"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 5, result.stdout)
