@@ -7,9 +7,9 @@ import Mnemo
 struct Mnemo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnemo",
-        abstract: "Run pretrained transformer language models on the CPU: generate, score, stream documents with memory, index, summarize, inspect, benchmark.",
+        abstract: "Run pretrained transformer language models on the CPU: generate, score, stream documents with memory, index, summarize, inspect, benchmark, evaluate.",
         version: "0.1.0",
-        subcommands: [Generate.self, Score.self, Stream.self, IndexCommand.self, Summarize.self, Tokenize.self, Inspect.self, Bench.self]
+        subcommands: [Generate.self, Score.self, Stream.self, IndexCommand.self, Summarize.self, Tokenize.self, Inspect.self, Bench.self, Eval.self]
     )
 }
 
