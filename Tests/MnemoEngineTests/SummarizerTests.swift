@@ -166,7 +166,7 @@ final class SummarizerTests: XCTestCase {
             XCTAssertTrue(result.chunks.isEmpty)
             XCTAssertEqual(result.merges.count, 1)
 
-            let prompt = SummaryPrompts(options: options, tokenizer: session.tokenizer).memoryPrompt(text: document.text)
+            let prompt = SummaryPrompts(options: options, tokenizer: session.tokenizer).memoryPrompt(text: document.text).prompt
             XCTAssertTrue(prompt.text.hasSuffix("\n\nSummarize the text above in two or three sentences.\nSummary:"), prompt.text)
             let ids = session.tokenizer.encode(prompt.text, addSpecialTokens: true)
             XCTAssertEqual(memory.tokensRead, ids.count)
