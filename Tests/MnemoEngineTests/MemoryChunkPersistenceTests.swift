@@ -20,7 +20,6 @@ final class MemoryChunkPersistenceTests: XCTestCase {
             for (stop, endsDocument) in [(21, false), (18, false), (40, true)] {
                 let what = "\(path), stop at \(stop)\(endsDocument ? " + endDocument" : "")"
                 let first = Array(document[..<stop])
-                let rest = Array(document[stop...]) + request
                 func readRest(_ state: MemoryState) throws -> [Float] {
                     if endsDocument { return try reader.forward(request, state: state, allLogits: true) }
                     _ = try reader.forward(Array(document[stop...]), state: state, allLogits: true)
@@ -50,7 +49,6 @@ final class MemoryChunkPersistenceTests: XCTestCase {
                 XCTAssertEqual(resumed.count, request.count * reader.vocabularySize, what)
                 XCTAssertTrue(resumed == expected, "\(what): resumed logits differ by up to \(PersistenceSupport.maxDifference(resumed, expected))")
                 XCTAssertFalse(loaded.readingInChunks, what)
-                _ = rest
             }
         }
     }
