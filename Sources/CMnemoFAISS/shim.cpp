@@ -213,6 +213,17 @@ int32_t mnemo_faiss_index_search(const mnemo_faiss_index_t *index, int64_t n, co
     });
 }
 
+int32_t mnemo_faiss_index_reconstruct(const mnemo_faiss_index_t *index, int64_t n, const int64_t *ids,
+                                      float *out) {
+    return guarded([&] {
+        const faiss::Index &target = checked(index);
+        require(n >= 0 && (n == 0 || (ids != nullptr && out != nullptr)), "bad ids or output buffer");
+        const size_t d = static_cast<size_t>(target.d);
+        // IndexIDMap2::reconstruct looks the id up in its reverse map (std::out_of_range when absent).
+        for (int64_t i = 0; i < n; i++) target.reconstruct(ids[i], out + static_cast<size_t>(i) * d);
+    });
+}
+
 int32_t mnemo_faiss_index_remove_ids(mnemo_faiss_index_t *index, int64_t n, const int64_t *ids,
                                      int64_t *out_removed) {
     return guarded([&] {

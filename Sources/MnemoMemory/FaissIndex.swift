@@ -117,6 +117,25 @@ public final class FaissIndex: VectorIndex, @unchecked Sendable {
         return SearchResults(queryCount: n, k: k, ids: ids, scores: scores)
     }
 
+    /// The stored vectors of `ids`, `ids.count * dimension` floats in order: exact copies for Flat
+    /// and HNSW (Flat storage), decoded approximations for quantized indexes.
+    /// - Throws: `VectorIndexError.faiss` for an id that is not stored or an index type that cannot
+    ///   reconstruct (IVF without a direct map).
+    /// - Complexity: O(ids.count · dimension) plus FAISS's id look-up.
+    public func reconstruct(ids: [Int64]) throws -> [Float] {
+        var out = [Float](repeating: 0, count: ids.count * dimension)
+        guard !ids.isEmpty else { return out }
+        try lock.reading {
+            let status = ids.withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer { o in
+                    mnemo_faiss_index_reconstruct(handle, Int64(ids.count), i.baseAddress, o.baseAddress)
+                }
+            }
+            try check(status, operation: "reconstruct")
+        }
+        return out
+    }
+
     @discardableResult
     public func remove(ids: [Int64]) throws -> Int {
         try lock.writing {

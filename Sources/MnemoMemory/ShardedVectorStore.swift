@@ -195,6 +195,29 @@ public final class ShardedVectorStore: @unchecked Sendable {
         try lock.reading { try hits.map { try recordLocked(id: $0.id) } }
     }
 
+    /// The keys stored for `ids`, read back from the FAISS shards (`ids.count * dimension` floats, in
+    /// order): a store whose index keeps exact vectors (Flat, HNSW) needs no value copy of its keys.
+    /// - Throws: `.unknownID` for an id that is not retained, `.faiss` when the index cannot reconstruct.
+    /// - Complexity: O(ids.count · (shards + dimension)).
+    public func keys(for ids: [Int64]) throws -> [Float] {
+        let d = configuration.dimension
+        return try lock.reading {
+            let visible = visibleRange()
+            if let missing = ids.first(where: { !visible.contains($0) }) {
+                throw VectorIndexError.unknownID(id: missing, retained: visible)
+            }
+            var out = [Float](repeating: 0, count: ids.count * d)
+            for shard in shards {
+                let end = shard.firstID + Int64(shard.count)
+                let inShard = ids.indices.filter { ids[$0] >= shard.firstID && ids[$0] < end }
+                guard !inShard.isEmpty else { continue }
+                let rows = try shard.index.reconstruct(ids: inShard.map { ids[$0] })
+                for (j, i) in inShard.enumerated() { out.replaceSubrange(i * d ..< (i + 1) * d, with: rows[j * d ..< (j + 1) * d]) }
+            }
+            return out
+        }
+    }
+
     /// Removes every entry and restarts ids at 0; training and search parameters are kept.
     public func reset() {
         lock.writing {

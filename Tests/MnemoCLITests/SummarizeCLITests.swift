@@ -7,7 +7,7 @@ final class SummarizeCLITests: XCTestCase {
     private let model = "Fixtures/models/stories260K/stories260K.bin"
     private let story = "Fixtures/documents/two_chapters_gutenberg.txt"
     /// Small budgets: the story is cut into windows and merged, quickly.
-    private let small = ["--length", "short", "--max-tokens", "16", "--chunk-tokens", "100"]
+    private let small = ["--strategy", "hierarchical", "--length", "short", "--max-tokens", "16", "--chunk-tokens", "100"]
 
     private func assertOneLineError(_ result: CLIRunner.Result, mentions needles: [String],
                                     file: StaticString = #filePath, line: UInt = #line) {
@@ -43,7 +43,7 @@ final class SummarizeCLITests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(Set(object.keys), ["summary", "strategy", "file", "title", "chapters", "prompt", "chunk_summaries",
-                                          "merge_summaries", "memory", "tokens", "timings"])
+                                          "merge_summaries", "memory", "tokens", "timings", "peak_resident_bytes"])
         XCTAssertTrue(object["memory"] is NSNull, "hierarchical reads no memory")
         XCTAssertEqual(object["strategy"] as? String, "hierarchical")
         XCTAssertEqual(object["title"] as? String, "Two Small Days")
@@ -64,7 +64,7 @@ final class SummarizeCLITests: XCTestCase {
         let session = try MnemoSession.load(model: CLIRunner.fixture("models/stories260K/stories260K.bin"))
         let document = try Document.load(from: CLIRunner.fixture("documents/two_chapters_gutenberg.txt"))
         let library = try await Summarizer(model: session.model, tokenizer: session.tokenizer,
-                                           options: SummaryOptions(length: .short, maxTokens: 16, chunkTokens: 100)).summarize(document)
+                                           options: SummaryOptions(strategy: .hierarchical, length: .short, maxTokens: 16, chunkTokens: 100)).summarize(document)
         XCTAssertEqual(object["summary"] as? String, library.summary)
         XCTAssertEqual(chunks.map { $0["summary"] as? String }, library.chunks.map(\.summary))
         XCTAssertEqual(tokens["document"], library.documentTokens)
@@ -137,8 +137,50 @@ final class SummarizeCLITests: XCTestCase {
         XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])?["summary"] as? String,
                        object["summary"] as? String)
 
-        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", folder.path, "--max-tokens", "8", "--quiet"]),
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", folder.path, "--strategy", "hierarchical", "--max-tokens", "8", "--quiet"]),
                            mentions: ["the model's context (128 tokens) cannot hold the prompt"])
+    }
+
+    /// `--memory DIR`: the first run reads the book and saves its memory; a second question (another
+    /// `--instruction`) loads it and reads only the request; asking the first question again from the
+    /// loaded memory gives the summary of the run that read the book; another text is one error line.
+    func testMemoryDirectoryIsReusedForASecondQuestion() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-summ-memory-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let memory = folder.appendingPathComponent("story.memory").path
+        func run(_ extra: [String]) throws -> [String: Any] {
+            let r = try CLIRunner.run(["summarize", story, "--model", model, "--json", "--quiet", "--max-tokens", "8", "--memory", memory] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        }
+        for strategy in ["retrieval", "stream"] {
+            try? FileManager.default.removeItem(atPath: memory)
+            let first = try run(["--strategy", strategy])
+            let firstMemory = try XCTUnwrap(first["memory"] as? [String: Any])
+            XCTAssertEqual(firstMemory["source"] as? String, "saved", strategy)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: memory + "/manifest.json"), strategy)
+            let other = try run(["--strategy", strategy, "--instruction", "Who is the main character?"])
+            let otherMemory = try XCTUnwrap(other["memory"] as? [String: Any])
+            XCTAssertEqual(otherMemory["source"] as? String, "loaded", strategy)
+            XCTAssertEqual(otherMemory["document_part_tokens"] as? Int, firstMemory["document_part_tokens"] as? Int, strategy)
+            XCTAssertEqual(otherMemory["retrieval_entries"] as? Int, firstMemory["retrieval_entries"] as? Int, strategy)
+            let again = try run(["--strategy", strategy])
+            XCTAssertEqual((again["memory"] as? [String: Any])?["source"] as? String, "loaded", strategy)
+            XCTAssertEqual(again["summary"] as? String, first["summary"] as? String, "\(strategy): loaded memory == reading the book")
+            let plain = try CLIRunner.run(["summarize", story, "--model", model, "--json", "--quiet", "--max-tokens", "8", "--strategy", strategy])
+            XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])?["summary"] as? String,
+                           first["summary"] as? String, "\(strategy): --memory does not change the summary")
+        }
+        // The stream snapshot is now there: another text, another plan, a foreign folder, hierarchical.
+        assertOneLineError(try CLIRunner.run(["summarize", "Fixtures/documents/markdown_headings.md", "--model", model, "--strategy", "stream",
+                                              "--quiet", "--memory", memory]),
+                           mentions: ["story.memory", "holds the memory of another text"])
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--quiet", "--memory", memory]),
+                           mentions: ["story.memory", "plan"])
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--quiet", "--memory", "Fixtures/documents"]),
+                           mentions: ["Fixtures/documents", "is not a memory snapshot"])
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "hierarchical", "--memory", memory]),
+                           mentions: ["--memory applies to --strategy retrieval or stream"])
     }
 
     func testBadDocumentsGiveOneClearLine() throws {
@@ -157,7 +199,7 @@ final class SummarizeCLITests: XCTestCase {
     }
 
     func testBadOptionsGiveOneClearLine() throws {
-        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--plan", "Fixtures/plans/xl-only.json"]),
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "hierarchical", "--plan", "Fixtures/plans/xl-only.json"]),
                            mentions: ["--plan applies to --strategy retrieval or stream"])
         assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "stream",
                                               "--plan", "Fixtures/plans/xl-only.json", "--quiet"]),
@@ -174,7 +216,7 @@ final class SummarizeCLITests: XCTestCase {
                            mentions: ["--chunk-tokens must be >= 16, got 3"])
         assertOneLineError(try CLIRunner.run(["summarize", story, "--model", "Fixtures/models/nope.bin"]),
                            mentions: ["nope.bin"])
-        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--max-tokens", "500", "--quiet"]),
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "hierarchical", "--max-tokens", "500", "--quiet"]),
                            mentions: ["context (512 tokens) cannot hold"])
     }
 }

@@ -143,7 +143,7 @@ final class MemorySnapshotCorruptionTests: XCTestCase {
         try expect(edit("files") { (s: [[String: Any]]) in s + [["path": "../evil", "bytes": 0, "sha256": "x"]] }, ["file path '../evil'"])
         try expect(edit("files") { (s: [[String: Any]]) in s.filter { ($0["path"] as? String) != "hidden.bin" } }, ["hidden.bin is not listed"])
         try expect({ $0["format"] = "zip" }, ["unsupported memory snapshot format 'zip', expected 'mnemo-memory'"])
-        try expect({ $0["formatVersion"] = 2 }, ["unsupported memory snapshot format version 2, expected version 1"])
+        try expect({ $0["formatVersion"] = 3 }, ["unsupported memory snapshot format version 3, expected version 2"])
         try expect({ $0["plan"] = ["segmentLength": 8, "xl": ["memoryLength": 8], "knn": ["layers": [0], "topk": 3]] }, ["not a valid manifest", "topk"])
         try expect(edit("plan") { (p: [String: Any]) in var p = p; p["segmentLength"] = 16; return p },
                    ["was made with another plan: segmentLength is 16 in the snapshot, 8 in the current plan"])

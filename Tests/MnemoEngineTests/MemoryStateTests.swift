@@ -54,9 +54,7 @@ final class MemoryStateTests: XCTestCase {
         let model = try model()
         var ivf = MemoryPlan(segmentLength: 16, xl: .init(memoryLength: 16))
         ivf.knn = .init(layers: [1], topK: 8, index: "IVF4,Flat")
-        var chunks = MemoryPlan(segmentLength: 16)
-        chunks.retrieval = .init(layerBegin: 0, topK: 8, chunkOverlap: 4, encoding: .overlappingChunks)
-        for (plan, message) in [(ivf, "waiting for enough keys"), (chunks, "overlappingChunks")] {
+        for (plan, message) in [(ivf, "waiting for enough keys")] {
             let reader = try MemoryModel(model: model, plan: plan)
             let state = reader.makeMemoryState()
             _ = try reader.forward(MemoryEquivalenceTests.document(model, count: 64), state: state, allLogits: false)

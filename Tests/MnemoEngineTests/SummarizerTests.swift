@@ -15,7 +15,7 @@ final class SummarizerTests: XCTestCase {
     }
 
     /// Small budgets so the two-chapter story is cut into windows and merged.
-    private let smallOptions = SummaryOptions(length: .short, maxTokens: 24, chunkMaxTokens: 16, chunkTokens: 100)
+    private let smallOptions = SummaryOptions(strategy: .hierarchical, length: .short, maxTokens: 24, chunkMaxTokens: 16, chunkTokens: 100)
 
     private func summarize(_ url: URL, _ options: SummaryOptions,
                            progress: ((SummaryProgress) -> Void)? = nil) async throws -> (SummaryResult, Document, MnemoSession) {
@@ -84,7 +84,7 @@ final class SummarizerTests: XCTestCase {
 
     /// A document that fits one prompt is summarized directly with the final budget and request.
     func testShortDocumentIsSummarizedInOneGeneration() async throws {
-        let (result, _, _) = try await summarize(Self.story, SummaryOptions(length: .short, maxTokens: 12))
+        let (result, _, _) = try await summarize(Self.story, SummaryOptions(strategy: .hierarchical, length: .short, maxTokens: 12))
         XCTAssertEqual(result.chunks.count, 1)
         XCTAssertTrue(result.merges.isEmpty)
         XCTAssertEqual(result.summary, result.chunks[0].summary)
@@ -133,7 +133,7 @@ final class SummarizerTests: XCTestCase {
         XCTAssertThrowsError(try Summarizer(model: session.model, tokenizer: session.tokenizer, options: SummaryOptions(instruction: "  ")))
         // 512-token context: a 500-token chunk budget leaves no room for text.
         do {
-            _ = try await summarize(Self.story, SummaryOptions(maxTokens: 500, chunkMaxTokens: 500, chunkTokens: 100))
+            _ = try await summarize(Self.story, SummaryOptions(strategy: .hierarchical, maxTokens: 500, chunkMaxTokens: 500, chunkTokens: 100))
             XCTFail("no error")
         } catch let error as SummaryError {
             guard case .contextTooSmall(let context, _, let summary) = error else { return XCTFail("\(error)") }
@@ -166,7 +166,7 @@ final class SummarizerTests: XCTestCase {
             XCTAssertTrue(result.chunks.isEmpty)
             XCTAssertEqual(result.merges.count, 1)
 
-            let prompt = SummaryPrompts(options: options, tokenizer: session.tokenizer).memoryPrompt(text: document.text)
+            let prompt = SummaryPrompts(options: options, tokenizer: session.tokenizer).memoryPrompt(text: document.text).prompt
             XCTAssertTrue(prompt.text.hasSuffix("\n\nSummarize the text above in two or three sentences.\nSummary:"), prompt.text)
             let ids = session.tokenizer.encode(prompt.text, addSpecialTokens: true)
             XCTAssertEqual(memory.tokensRead, ids.count)
@@ -192,7 +192,7 @@ final class SummarizerTests: XCTestCase {
         XCTAssertGreaterThan(memory.evictedTokens, 200)
         XCTAssertEqual(memory.knnEntries, memory.evictedTokens * config.kvHeadCount)
         XCTAssertEqual(memory.retrievalEntries, 0)
-        XCTAssertEqual(reads.filter { $0.phase == .read }.count, (memory.tokensRead + 255) / 256)
+        XCTAssertEqual(reads.filter { $0.phase == .read }.count, (memory.documentPartTokens + 255) / 256)
         XCTAssertEqual(reads.last?.completed, reads.last?.total)
         let (again, _, _) = try await summarize(Self.story, stream)
         XCTAssertEqual(first.summary, again.summary)
@@ -211,9 +211,15 @@ final class SummarizerTests: XCTestCase {
         for strategy in [SummaryStrategy.retrieval, .stream] {
             let plan = try XCTUnwrap(Summarizer.defaultMemoryPlan(for: strategy, config: config))
             XCTAssertNoThrow(try plan.validate(for: ModelFacts(model: try session().model)), "\(strategy)")
-            XCTAssertEqual(plan.segmentLength, 128)
+            XCTAssertEqual(plan.segmentLength, strategy == .retrieval ? 256 : 128)
             XCTAssertEqual(plan.xl?.memoryLength, 256)
         }
+        // retrieval reads in Unlimiformer's independent overlapping chunks, from the middle layer up.
+        let retrieval = try XCTUnwrap(Summarizer.defaultMemoryPlan(for: .retrieval, config: config)?.retrieval)
+        XCTAssertEqual(retrieval.encoding, .overlappingChunks)
+        XCTAssertEqual(retrieval.chunkOverlap, 64)
+        XCTAssertEqual(retrieval.layerBegin, config.layerCount / 2)
+        XCTAssertEqual(SummaryOptions().strategy, .retrieval, "retrieval is the default strategy")
         XCTAssertNil(Summarizer.defaultMemoryPlan(for: .hierarchical, config: config))
     }
 

@@ -154,6 +154,28 @@ final class ShardedVectorStoreTests: XCTestCase {
     }
 
     /// f16 values round to the nearest half; positions are kept exactly.
+    /// `keys(for:)` gives back exactly the appended keys (Flat and HNSW keep exact vectors), across
+    /// shards and after eviction; an evicted or never-appended id throws `.unknownID`.
+    func testKeysComeBackExactlyFromTheIndex() throws {
+        var rng = SeededRNG(seed: 11)
+        for description in ["Flat", "HNSW32"] {
+            let store = try ShardedVectorStore(.init(dimension: 8, valueDimension: 0, indexDescription: description,
+                                                     capacity: 40, shardCount: 4))
+            let keys = TestData.gaussian(count: 100, dimension: 8, rng: &rng)
+            for start in stride(from: 0, to: 100, by: 7) {
+                let end = min(100, start + 7)
+                try store.append(keys: Array(keys[start * 8 ..< end * 8]), values: [], positions: (start..<end).map { Int64($0) })
+            }
+            let visible = store.retainedIDs
+            XCTAssertEqual(visible, 60..<100, description)
+            let ids: [Int64] = [99, 60, 75, 61, 98]
+            let back = try store.keys(for: ids)
+            XCTAssertEqual(back, ids.flatMap { Array(keys[Int($0) * 8 ..< Int($0 + 1) * 8]) }, description)
+            XCTAssertThrowsError(try store.keys(for: [59])) { XCTAssertTrue("\($0)".contains("59"), "\($0)") }
+            XCTAssertThrowsError(try store.keys(for: [100]))
+        }
+    }
+
     func testHalfPrecisionValues() throws {
         let config = VectorStoreConfiguration(dimension: 2, valueDimension: 3, valuePrecision: .f16, capacity: 4, shardCount: 2)
         let store = try ShardedVectorStore(config)

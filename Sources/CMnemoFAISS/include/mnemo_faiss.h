@@ -71,6 +71,11 @@ int32_t mnemo_faiss_index_add_with_ids(mnemo_faiss_index_t *index, int64_t n, co
 /// (FAISS search is const) as long as no write runs concurrently.
 int32_t mnemo_faiss_index_search(const mnemo_faiss_index_t *index, int64_t n, const float *queries,
                                  int64_t k, float *distances, int64_t *labels);
+/// Writes the stored vectors of `n` ids into `out` (n*dimension floats, row-major): exact copies
+/// for Flat and HNSW<n> (Flat storage), decoded approximations for quantized indexes; fails for an
+/// id that is not stored and for index types without reconstruction (IVF without a direct map).
+int32_t mnemo_faiss_index_reconstruct(const mnemo_faiss_index_t *index, int64_t n, const int64_t *ids,
+                                      float *out);
 /// Removes the given ids; `out_removed` receives how many were present.
 int32_t mnemo_faiss_index_remove_ids(mnemo_faiss_index_t *index, int64_t n, const int64_t *ids,
                                      int64_t *out_removed);

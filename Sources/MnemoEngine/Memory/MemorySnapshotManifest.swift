@@ -5,8 +5,20 @@ import Foundation
 public struct MemorySnapshotManifest: Codable, Sendable, Equatable {
     /// The `format` value of every memory snapshot.
     public static let formatName = "mnemo-memory"
-    /// The current `formatVersion` (loading refuses any other).
-    public static let currentVersion = 1
+    /// The current `formatVersion` (loading refuses any other). Version 2: `chunkReading`, and retrieval
+    /// datastores over Flat/HNSW indexes store no value copy (value dimension 0).
+    public static let currentVersion = 2
+
+    /// Unlimiformer `overlappingChunks` bookkeeping (`MemoryState.readingInChunks` and the chunk context);
+    /// present exactly when the plan's retrieval encoding is `overlappingChunks`.
+    public struct ChunkReading: Codable, Sendable, Equatable {
+        /// True while the document is still read in independent chunks (before `endDocument()`).
+        public var readingInChunks: Bool
+        /// Window rows at the top of the current chunk that re-encode the previous chunk's tail.
+        public var chunkContextRows: Int
+        /// The last `chunkOverlap` token ids read: the context of the next chunk.
+        public var recentTokens: [Int]
+    }
 
     /// One kNN store (`head` set) or retrieval datastore (`head` nil): an `IndexSnapshot` directory.
     public struct Store: Codable, Sendable, Equatable {
@@ -58,6 +70,8 @@ public struct MemorySnapshotManifest: Codable, Sendable, Equatable {
     public var datastores: [Store]
     /// Every other file with its size and checksum, sorted by path.
     public var files: [File]
+    /// `overlappingChunks` plans only: where the chunked reading stands.
+    public var chunkReading: ChunkReading? = nil
 }
 
 /// File names inside a snapshot directory.

@@ -36,9 +36,6 @@ extension MemoryState {
               memory.count == reader.initialMemory.count else {
             throw MemorySnapshotError.unsavableState(detail: "the window's mirrors are out of step (\(rowPositions.count) positions for \(rows) rows): a read failed; call reset()")
         }
-        if plan.retrieval?.encoding == .overlappingChunks {
-            throw MemorySnapshotError.unsavableState(detail: "retrieval.encoding \"overlappingChunks\" states cannot be saved yet (their chunk bookkeeping is not in the snapshot format); use encoding \"exact\"")
-        }
         let waiting = pendingTraining.values.reduce(0) { $0 + $1.positions.count }
         if waiting > 0 {
             throw MemorySnapshotError.unsavableState(detail: "\(waiting) evicted entries are still waiting for enough keys to train the \(plan.knn?.index ?? plan.retrieval?.index ?? "") index; read more of the document first, or use a Flat or HNSW index")
@@ -85,7 +82,9 @@ extension MemoryState {
                 model: identity, plan: plan, textChecksum: textChecksum, pendingTokens: pendingTokens,
                 tokensRead: count, evictedCount: evictedCount, segmentFill: segmentFill, windowRows: rows,
                 readBlockStart: readBlockStart, hiddenLayers: hiddenLayers, memoryFloats: memory.count,
-                knnStores: knn, datastores: retrieval, files: [])
+                knnStores: knn, datastores: retrieval, files: [],
+                chunkReading: plan.retrieval?.encoding == .overlappingChunks
+                    ? .init(readingInChunks: readingInChunks, chunkContextRows: chunkContextRows, recentTokens: recentTokens) : nil)
         }
     }
 
@@ -105,9 +104,13 @@ extension MemoryState {
     }
 
     /// The configuration every retrieval datastore of this plan is created with (nil without retrieval).
+    /// The key is the hidden state and so is the value: an index that keeps exact vectors (Flat, HNSW)
+    /// gives it back (`ShardedVectorStore.keys(for:)`), so no value copy is stored (value dimension 0);
+    /// other indexes (IVF, PQ, SQ) keep an f32 copy beside the index.
     var datastoreConfiguration: VectorStoreConfiguration? {
         guard let retrieval = plan.retrieval else { return nil }
-        return VectorStoreConfiguration(dimension: config.hiddenSize, valueDimension: config.hiddenSize,
+        let copies = !FAISSDescription.keepsExactVectors(retrieval.index)
+        return VectorStoreConfiguration(dimension: config.hiddenSize, valueDimension: copies ? config.hiddenSize : 0,
                                         indexDescription: retrieval.index, capacity: VectorStoreConfiguration.maxCapacity,
                                         shardCount: 1)
     }

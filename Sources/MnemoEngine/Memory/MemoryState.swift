@@ -188,7 +188,7 @@ public final class MemoryState: ModelState {
             for layer in windowHidden.keys.sorted() {
                 let store = try datastoreFor(layer: layer)
                 let states = Array(windowHidden[layer]![rows.lowerBound * H ..< rows.upperBound * H])
-                try add(to: store, keys: states, values: states, positions: positions)
+                try add(to: store, keys: states, values: store.configuration.valueDimension > 0 ? states : [], positions: positions)
             }
         }
         cache.reset()
@@ -200,6 +200,13 @@ public final class MemoryState: ModelState {
         guard !context.isEmpty else { return }
         _ = try reader.model.forward(inputs: context.map(ModelInput.token), cache: cache, hook: self, logitRows: 0..<0)
         rowPositions = (0..<context.count).map { evictedCount + $0 }
+    }
+
+    /// Sets the chunk bookkeeping of a loaded snapshot (`SnapshotRestorer` has checked it).
+    func restoreChunkReading(inChunks: Bool, contextRows: Int, recentTokens tokens: [Int]) {
+        readingInChunks = inChunks
+        chunkContextRows = contextRows
+        recentTokens = tokens
     }
 
     /// At a segment start: the oldest rows beyond `xl.memoryLength` leave the window for the stores.
@@ -254,7 +261,7 @@ public final class MemoryState: ModelState {
         for layer in windowHidden.keys.sorted() {
             let store = try datastoreFor(layer: layer)
             let rows = Array(windowHidden[layer]![0 ..< n * H])
-            try add(to: store, keys: rows, values: rows, positions: positions)
+            try add(to: store, keys: rows, values: store.configuration.valueDimension > 0 ? rows : [], positions: positions)
             windowHidden[layer]!.removeFirst(n * H)
         }
         cache.removeRows(0..<n)
@@ -386,16 +393,20 @@ extension MemoryState: AttentionHook {
         let hits = try store.search(folded, k: retrieval.topK)
         // The union of retrieved ids, projected once.
         var slot: [Int64: Int] = [:]
+        var ids: [Int64] = []
         var states: [Float] = []
         var positions: [Int] = []
         for list in hits {
             for hit in list where slot[hit.id] == nil {
                 let record = try store.record(id: hit.id)
                 slot[hit.id] = positions.count
+                ids.append(hit.id)
                 states += record.value
                 positions.append(Int(record.position))
             }
         }
+        // A datastore without a value copy gives the hidden states back from its index.
+        if store.configuration.valueDimension == 0 { states = try store.keys(for: ids) }
         let U = positions.count
         var keys = [Float](repeating: 0, count: U * kvW)
         var values = [Float](repeating: 0, count: U * kvW)

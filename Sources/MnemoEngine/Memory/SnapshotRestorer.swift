@@ -28,8 +28,14 @@ struct SnapshotRestorer {
         guard m.tokensRead >= 0, m.evictedCount >= 0, m.evictedCount <= m.tokensRead else {
             throw bad("evictedCount \(m.evictedCount) and tokensRead \(m.tokensRead) must satisfy 0 <= evictedCount <= tokensRead")
         }
-        guard m.segmentFill == m.tokensRead % S else {
-            throw bad("segmentFill \(m.segmentFill), expected tokensRead % segmentLength = \(m.tokensRead % S)")
+        let chunked = plan.retrieval?.encoding == .overlappingChunks
+        if chunked {
+            try checkChunkReading(S: S)
+        } else {
+            guard m.chunkReading == nil else { throw bad("chunkReading is set, but the plan's retrieval encoding is not overlappingChunks") }
+            guard m.segmentFill == m.tokensRead % S else {
+                throw bad("segmentFill \(m.segmentFill), expected tokensRead % segmentLength = \(m.tokensRead % S)")
+            }
         }
         let maxRows = keep + S + 2 * memoryTokens  // the window's capacity (plan values are validated, no overflow)
         guard rows >= 0, rows <= maxRows else { throw bad("windowRows \(rows) outside 0...\(maxRows)") }
@@ -100,6 +106,38 @@ struct SnapshotRestorer {
         }
         state.knnStores = knnStores
         state.datastores = datastores
+        if let chunks = m.chunkReading {
+            state.restoreChunkReading(inChunks: chunks.readingInChunks, contextRows: chunks.chunkContextRows, recentTokens: chunks.recentTokens)
+        }
+    }
+
+    /// `overlappingChunks`: the chunk bookkeeping fits the plan and the counters. While reading in chunks
+    /// a chunk holds `chunkContextRows` re-encoded rows and up to `segmentLength - chunkContextRows` new
+    /// tokens (`segmentFill`, 0 right after a chunk completes); after `endDocument()` segments restart
+    /// where the document ended, so `segmentFill` is only bounded by the segment length.
+    private func checkChunkReading(S: Int) throws {
+        let m = manifest
+        guard let chunks = m.chunkReading else { throw bad("chunkReading is missing for an overlappingChunks plan") }
+        let overlap = state.plan.retrieval?.chunkOverlap ?? 0
+        // While reading: the last min(chunkOverlap, tokensRead) ids; after the end they stay as they were then.
+        let expected = chunks.readingInChunks ? min(overlap, m.tokensRead) ..< min(overlap, m.tokensRead) + 1 : 0 ..< overlap + 1
+        guard expected.contains(chunks.recentTokens.count) else {
+            throw bad("chunkReading.recentTokens has \(chunks.recentTokens.count) ids, expected \(expected.lowerBound)...\(expected.upperBound - 1) (chunkOverlap \(overlap), tokensRead \(m.tokensRead))")
+        }
+        if let token = chunks.recentTokens.first(where: { $0 < 0 || $0 >= state.config.vocabularySize }) {
+            throw bad("chunkReading.recentTokens id \(token) is outside the vocabulary 0..<\(state.config.vocabularySize)")
+        }
+        if chunks.readingInChunks {
+            guard chunks.chunkContextRows >= 0, chunks.chunkContextRows <= overlap,
+                  m.segmentFill >= 0, m.segmentFill < S - chunks.chunkContextRows else {
+                throw bad("chunkReading.chunkContextRows \(chunks.chunkContextRows) and segmentFill \(m.segmentFill) do not fit chunkOverlap \(overlap) and segmentLength \(S)")
+            }
+            guard m.windowRows <= S else { throw bad("windowRows \(m.windowRows) exceed one chunk (\(S) rows)") }
+        } else {
+            guard chunks.chunkContextRows == 0, m.segmentFill >= 0, m.segmentFill < S else {
+                throw bad("chunkReading.chunkContextRows \(chunks.chunkContextRows) and segmentFill \(m.segmentFill) after the document's end (expected 0 and < \(S))")
+            }
+        }
     }
 
     /// A top-level file whose size must be exactly `bytes`.

@@ -43,6 +43,20 @@ enum FAISSDescription {
         return nil
     }
 
+    /// Whether an index of this description stores its vectors exactly and can give them back
+    /// (`FaissIndex.reconstruct`): `Flat` and `HNSW<n>` (Flat storage), optionally behind `IDMap2`.
+    /// A retrieval datastore over such an index keeps no second copy of its hidden states.
+    static func keepsExactVectors(_ description: String) -> Bool {
+        var tokens = description.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        if tokens.first == "IDMap2" { tokens.removeFirst() }
+        guard tokens.count == 1, let token = tokens.first else { return false }
+        if token == "Flat" { return true }
+        guard token.hasPrefix("HNSW") else { return false }
+        let parts = token.dropFirst(4).split(separator: "_", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let links = parts.first, isOptionalNumber(links) else { return false }
+        return parts.count == 1 || parts[1] == "Flat"
+    }
+
     private static func role(of token: String) -> Role? {
         switch token {
         case "IDMap", "IDMap2": return .idMap

@@ -13,19 +13,27 @@ public struct MemoryReadStats: Sendable, Equatable {
     /// Entries in the kNN stores (all layers and KV heads) and in the retrieval datastores (all layers).
     public var knnEntries: Int
     public var retrievalEntries: Int
-    /// Wall time of reading (before generation).
+    /// Wall time of reading (before generation); with a reused snapshot, the time to load it and read the request.
     public var readSeconds: Double
+    /// How the document's memory was obtained: `"read"` (no `--memory`), `"saved"` (read, then saved to
+    /// `memoryDirectory`) or `"loaded"` (loaded from `memoryDirectory`; only the request was read).
+    public var source: String = "read"
+    /// Tokens of the document part of the prompt (what a snapshot holds); the rest is the request.
+    public var documentPartTokens: Int = 0
 }
 
 extension Summarizer {
     /// The plan `strategy` reads a document with when `SummaryOptions.memoryPlan` is nil.
-    ///
-    /// Segments of a quarter of the context (at most 512 tokens) and an XL window of half the context,
-    /// so the largest distance inside the window stays within what the model was trained on; then
-    /// - `retrieval`: Unlimiformer retrieval attention from the middle layer up (top 64, exact search,
-    ///   `exact` encoding: each stored state has seen the past through retrieval);
-    /// - `stream`: Memorizing-Transformers kNN memory in one layer three quarters up (top 32, joint
+    /// - `retrieval`: Unlimiformer's own reading (`overlappingChunks`): the document is encoded in
+    ///   independent chunks of half the context (at most 512 tokens), each re-encoding the previous
+    ///   chunk's last quarter as context, so reading costs a plain forward pass and no search; every
+    ///   token's hidden state is stored once per layer from the middle layer up (exact `Flat` search,
+    ///   top 64, no value copy). Only the request and the summary retrieve, over the whole document,
+    ///   with an XL window of half the context.
+    /// - `stream`: segments of a quarter of the context (at most 512 tokens), an XL window of half the
+    ///   context, and Memorizing-Transformers kNN memory in one layer three quarters up (top 32, joint
     ///   softmax, the training-free fusion, since generic checkpoints have no trained gate).
+    /// Window plus segment stay within the trained context.
     /// - Returns: nil for `hierarchical`.
     public static func defaultMemoryPlan(for strategy: SummaryStrategy, config: ModelConfig) -> MemoryPlan? {
         let segment = max(16, min(512, config.contextLength / 4))
@@ -34,8 +42,11 @@ extension Summarizer {
         case .hierarchical:
             return nil
         case .retrieval:
-            return MemoryPlan(segmentLength: segment, xl: .init(memoryLength: window),
-                              retrieval: .init(layerBegin: config.layerCount / 2))
+            let chunk = max(16, min(512, config.contextLength / 2))
+            let chunkWindow = max(0, min(config.contextLength / 2, config.contextLength - chunk))
+            return MemoryPlan(segmentLength: chunk, xl: .init(memoryLength: chunkWindow),
+                              retrieval: .init(layerBegin: config.layerCount / 2, chunkOverlap: chunk / 4,
+                                               encoding: .overlappingChunks))
         case .stream:
             return MemoryPlan(segmentLength: segment, xl: .init(memoryLength: window),
                               knn: .init(layers: [min(config.layerCount - 1, config.layerCount * 3 / 4)]))
@@ -57,37 +68,40 @@ extension Summarizer {
         }
         let reader = try MemoryModel(model: language, plan: plan)
         let prompts = SummaryPrompts(options: options, tokenizer: tokenizer)
-        let prompt = prompts.memoryPrompt(text: document.text)
-        var ids = tokenizer.encode(prompt.text, addSpecialTokens: prompt.addSpecialTokens)
-        if ids.isEmpty, let bos = tokenizer.bosTokenID { ids = [bos] }
+        let (prompt, documentEnd) = prompts.memoryPrompt(text: document.text)
         let documentTokens = count(document.text)
         guard documentTokens > 0 else { throw SummaryError.emptyDocument(file: document.source.url.path) }
-        if let bad = ids.first(where: { $0 < 0 || $0 >= reader.vocabularySize }) {
+        let (documentIDs, requestIDs) = splitMemoryPrompt(prompt, documentEnd: documentEnd)
+        if let bad = (documentIDs + requestIDs).first(where: { $0 < 0 || $0 >= reader.vocabularySize }) {
             throw GenerationError.tokenOutOfRange(id: bad, vocabularySize: reader.vocabularySize)
         }
+        let totalTokens = documentIDs.count + requestIDs.count
+        let checksum = Self.checksum(of: documentIDs)
 
-        // Read, a few segments at a time, reporting progress and checking for cancellation.
-        let state = reader.makeMemoryState()
-        let slice = plan.segmentLength * 8
-        let slices = (ids.count + slice - 1) / slice
-        var logits: [Float] = []
-        for k in 0 ..< slices {
-            try Task.checkCancellation()
-            await Task.yield()
-            let piece = Array(ids[(k * slice) ..< min(ids.count, (k + 1) * slice)])
-            logits = try reader.forward(piece, state: state, allLogits: false)
-            if let progress {
-                let elapsed = Generator.seconds(since: start)
-                let rate = Double(min(ids.count, (k + 1) * slice)) / max(elapsed, 1e-9)
-                progress(SummaryProgress(phase: .read, completed: k + 1, total: slices + 1, title: "reading",
-                                         promptTokensPerSecond: rate, tokensPerSecond: 0, elapsedSeconds: elapsed,
-                                         estimatedSecondsLeft: Double(ids.count - min(ids.count, (k + 1) * slice)) / rate))
+        // The document's memory: loaded from `memoryDirectory`, or read (and saved there).
+        var source = "read"
+        let state: MemoryState
+        if let directory = options.memoryDirectory, let loaded = try loadMemory(from: directory, reader: reader, checksum: checksum) {
+            state = loaded
+            source = "loaded"
+        } else {
+            state = reader.makeMemoryState()
+            try await read(documentIDs, into: state, total: totalTokens, start: start, progress: progress)
+            // Unlimiformer's chunked reading ends with the document: the request and the summary retrieve.
+            state.endDocument()
+            if let directory = options.memoryDirectory {
+                try state.save(to: directory, textChecksum: checksum)
+                source = "saved"
             }
         }
+        try Task.checkCancellation()
+        var logits = try reader.forward(requestIDs, state: state, allLogits: false)
         let readSeconds = Generator.seconds(since: start)
         let stored = state.storedEntries
-        let stats = MemoryReadStats(plan: plan, tokensRead: ids.count, evictedTokens: state.evictedCount,
-                                    knnEntries: stored.knn, retrievalEntries: stored.retrieval, readSeconds: readSeconds)
+        let stats = MemoryReadStats(plan: plan, tokensRead: totalTokens, evictedTokens: state.evictedCount,
+                                    knnEntries: stored.knn, retrievalEntries: stored.retrieval, readSeconds: readSeconds,
+                                    source: source, documentPartTokens: documentIDs.count)
+        let slices = (documentIDs.count + plan.segmentLength * 8 - 1) / (plan.segmentLength * 8)
 
         // Generate from the state (the same loop as `Generator.step`, on a state it does not own).
         let decodeStart = ContinuousClock.now
@@ -112,15 +126,15 @@ extension Summarizer {
         text += stream.flush()
         let decodeSeconds = Generator.seconds(since: decodeStart)
         let summary = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let part = PartSummary(level: 0, index: 0, title: "", sourceTokens: documentTokens, promptTokens: ids.count,
+        let part = PartSummary(level: 0, index: 0, title: "", sourceTokens: documentTokens, promptTokens: totalTokens,
                                generatedTokens: generated, summary: summary, stopReason: reason, seconds: readSeconds + decodeSeconds)
         let elapsed = Generator.seconds(since: start)
         progress?(SummaryProgress(phase: .merge, completed: slices + 1, total: slices + 1, title: "",
-                                  promptTokensPerSecond: Double(ids.count) / max(readSeconds, 1e-9),
+                                  promptTokensPerSecond: Double(totalTokens) / max(readSeconds, 1e-9),
                                   tokensPerSecond: decodeSeconds > 0 ? Double(generated) / decodeSeconds : 0,
                                   elapsedSeconds: elapsed, estimatedSecondsLeft: 0))
         return SummaryResult(summary: summary, strategy: options.strategy, chunks: [], merges: [part],
-                             chapterCount: document.chapters.count, documentTokens: documentTokens, promptTokens: ids.count,
+                             chapterCount: document.chapters.count, documentTokens: documentTokens, promptTokens: totalTokens,
                              generatedTokens: generated, seconds: elapsed, promptFormat: prompt.format, templateFamily: prompt.family,
                              systemFolded: prompt.systemFolded, warning: prompt.warning, memory: stats)
     }

@@ -10,6 +10,8 @@ public enum SummaryError: Error, CustomStringConvertible, LocalizedError, Equata
     case contextTooSmall(contextLength: Int, promptTokens: Int, summaryTokens: Int)
     /// The document has no text to summarize.
     case emptyDocument(file: String)
+    /// `--memory DIR` holds something that is not the memory of this document part (another text, or not a snapshot).
+    case memoryMismatch(directory: String, detail: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum SummaryError: Error, CustomStringConvertible, LocalizedError, Equata
                 + "some text and a \(summaryTokens)-token summary; lower --max-tokens or use a model with a longer context"
         case let .emptyDocument(file):
             return "\(file): no text to summarize"
+        case let .memoryMismatch(directory, detail):
+            return "\(directory): \(detail)"
         }
     }
 

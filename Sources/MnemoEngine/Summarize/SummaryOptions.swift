@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a document is summarized (`mnemo summarize --strategy`).
 public enum SummaryStrategy: String, Sendable, Codable, CaseIterable {
     /// Read the document once into Unlimiformer retrieval memory, then generate attending to it.
@@ -67,10 +69,15 @@ public struct SummaryOptions: Sendable, Equatable {
     public var seed: UInt64?
     /// The memory plan of `retrieval` and `stream`; nil uses `Summarizer.defaultMemoryPlan`.
     public var memoryPlan: MemoryPlan?
+    /// `retrieval`/`stream`: a memory snapshot directory (`--memory`). When it holds the memory of the same
+    /// document part, model and plan, it is loaded and only the request is read; when it is missing or
+    /// empty, the document is read and its memory saved there; anything else is an error.
+    public var memoryDirectory: URL?
 
-    public init(strategy: SummaryStrategy = .hierarchical, instruction: String? = nil, length: SummaryLength = .medium,
+    public init(strategy: SummaryStrategy = .retrieval, instruction: String? = nil, length: SummaryLength = .medium,
                 maxTokens: Int? = nil, chunkMaxTokens: Int? = nil, chunkTokens: Int? = nil, system: String? = nil,
-                temperature: Double = 0, seed: UInt64? = nil, memoryPlan: MemoryPlan? = nil) {
+                temperature: Double = 0, seed: UInt64? = nil, memoryPlan: MemoryPlan? = nil, memoryDirectory: URL? = nil) {
+        self.memoryDirectory = memoryDirectory
         self.strategy = strategy
         self.instruction = instruction
         self.length = length
@@ -103,6 +110,10 @@ public struct SummaryOptions: Sendable, Equatable {
         }
         if let instruction, instruction.allSatisfy(\.isWhitespace) {
             throw SummaryError.invalidOption(name: "instruction", value: "\"\(instruction)\"", expected: "some text")
+        }
+        if memoryDirectory != nil, strategy == .hierarchical {
+            throw SummaryError.invalidOption(name: "memory", value: memoryDirectory?.path ?? "",
+                                             expected: "--strategy retrieval or stream (hierarchical keeps no document memory)")
         }
         guard temperature.isFinite, temperature >= 0 else {
             throw SummaryError.invalidOption(name: "temperature", value: "\(temperature)", expected: "a finite number >= 0")

@@ -32,10 +32,13 @@ struct SummaryPrompts {
 
     /// The prompt of the memory strategies: the document first, then the request, so the request and the
     /// reply's start sit in the XL window while the rest of the book is in memory.
-    func memoryPrompt(text: String) -> ChatPrompt {
+    /// - Returns: the prompt and where the document ends in its text (nil when the rendered text does not
+    ///   contain the document verbatim), the point a saved memory is cut at.
+    func memoryPrompt(text: String) -> (prompt: ChatPrompt, documentEnd: String.Index?) {
         let request = options.instruction ?? "Summarize the text above \(options.length.hint)."
         let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return tokenizer.chatPrompt(system: options.system, user: "\(body)\n\n\(request)", plain: "\(body)\n\n\(request)\nSummary:")
+        let prompt = tokenizer.chatPrompt(system: options.system, user: "\(body)\n\n\(request)", plain: "\(body)\n\n\(request)\nSummary:")
+        return (prompt, body.isEmpty ? nil : prompt.text.range(of: body)?.upperBound)
     }
 
     /// A prompt for `request` over `text`.

@@ -5,7 +5,7 @@ import Mnemo
 /// `--strategy` values (SummaryStrategy).
 enum StrategyArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
     case hierarchical, retrieval, stream
-    var strategy: SummaryStrategy { SummaryStrategy(rawValue: rawValue) ?? .hierarchical }
+    var strategy: SummaryStrategy { SummaryStrategy(rawValue: rawValue) ?? .retrieval }
 }
 
 /// `--length` values (SummaryLength).
@@ -24,10 +24,13 @@ struct Summarize: AsyncParsableCommand {
             numeral/Markdown headings. Prompts use the model's chat template (tokenizer_config.json or GGUF
             tokenizer.chat_template) or a plain prompt for a model without one. Decoding is greedy unless
             --temperature is set. Progress goes to standard error (--quiet hides it).
-            Strategies: hierarchical (default) = summarize each chapter (or window), then summarize the
-            summaries; retrieval = read the whole document once with Unlimiformer retrieval memory, then
-            generate; stream = the same with a Transformer-XL window and kNN memory. --plan replaces the
-            memory plan of retrieval/stream (a MemoryPlan JSON file, see Docs/MemoryPlan.md).
+            Strategies: retrieval (default) = read the whole document once into Unlimiformer retrieval
+            memory (independent overlapping chunks, no search while reading), then generate retrieving over
+            it; hierarchical = summarize each chapter (or window), then summarize the summaries; stream =
+            read through a Transformer-XL window and kNN memory, then generate. --plan replaces the memory
+            plan of retrieval/stream (a MemoryPlan JSON file, see Docs/MemoryPlan.md). --memory DIR keeps
+            the document's memory: the first run reads the book and saves it there, later runs with the
+            same model, plan and text (e.g. another --instruction) load it and read only the request.
             """
     )
 
@@ -37,10 +40,13 @@ struct Summarize: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
 
     @Option(help: "How to summarize.")
-    var strategy: StrategyArgument = .hierarchical
+    var strategy: StrategyArgument = .retrieval
 
     @Option(help: "Memory plan JSON for --strategy retrieval or stream (default: chosen from the model's size).")
     var plan: String?
+
+    @Option(help: "Memory snapshot directory (retrieval/stream): loaded when it holds this book's memory for this model and plan, else the book is read and saved there.")
+    var memory: String?
 
     @Option(help: "Replace the default request (\"Summarize the following text ...\").")
     var instruction: String?
@@ -81,12 +87,16 @@ struct Summarize: AsyncParsableCommand {
         if plan != nil, strategy == .hierarchical {
             throw ValidationError("--plan applies to --strategy retrieval or stream, not hierarchical")
         }
+        if memory != nil, strategy == .hierarchical {
+            throw ValidationError("--memory applies to --strategy retrieval or stream, not hierarchical (it keeps no document memory)")
+        }
     }
 
     func options() throws -> SummaryOptions {
         SummaryOptions(strategy: strategy.strategy, instruction: instruction, length: length.length, maxTokens: maxTokens,
                        chunkTokens: chunkTokens, temperature: temperature, seed: seed,
-                       memoryPlan: try plan.map { try MemoryPlan.load(from: URL(fileURLWithPath: $0)) })
+                       memoryPlan: try plan.map { try MemoryPlan.load(from: URL(fileURLWithPath: $0)) },
+                       memoryDirectory: memory.map { URL(fileURLWithPath: $0) })
     }
 
     func run() async throws {
@@ -152,7 +162,8 @@ struct Summarize: AsyncParsableCommand {
         return JSONText.object([
             ("plan", plan), ("tokens_read", "\(m.tokensRead)"), ("evicted_tokens", "\(m.evictedTokens)"),
             ("knn_entries", "\(m.knnEntries)"), ("retrieval_entries", "\(m.retrievalEntries)"),
-            ("read_seconds", JSONText.number(m.readSeconds)),
+            ("read_seconds", JSONText.number(m.readSeconds)), ("source", JSONText.string(m.source)),
+            ("document_part_tokens", "\(m.documentPartTokens)"),
         ])
     }
 
@@ -179,6 +190,7 @@ struct Summarize: AsyncParsableCommand {
                 ("load_seconds", JSONText.number(loadSeconds)), ("summarize_seconds", JSONText.number(r.seconds)),
                 ("total_seconds", JSONText.number(totalSeconds)),
             ])),
+            ("peak_resident_bytes", "\(ResourceUsage.peakResidentBytes())"),
         ])
     }
 }
