@@ -219,6 +219,10 @@ final class SummarizerTests: XCTestCase {
         XCTAssertEqual(retrieval.encoding, .overlappingChunks)
         XCTAssertEqual(retrieval.chunkOverlap, 64)
         XCTAssertEqual(retrieval.layerBegin, config.layerCount / 2)
+        // stream's kNN memory is bounded, so reading a novel costs the same per segment to the end.
+        let knn = try XCTUnwrap(Summarizer.defaultMemoryPlan(for: .stream, config: config)?.knn)
+        XCTAssertEqual(knn.capacity, Summarizer.streamKNNCapacity)
+        XCTAssertEqual(knn.shardCount, 16)
         XCTAssertEqual(SummaryOptions().strategy, .retrieval, "retrieval is the default strategy")
         XCTAssertNil(Summarizer.defaultMemoryPlan(for: .hierarchical, config: config))
     }

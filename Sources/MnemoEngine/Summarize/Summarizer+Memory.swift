@@ -35,6 +35,11 @@ extension Summarizer {
     ///   softmax, the training-free fusion, since generic checkpoints have no trained gate).
     /// Window plus segment stay within the trained context.
     /// - Returns: nil for `hierarchical`.
+    /// Entries per KV head the default `stream` plan keeps (oldest first out, 16 rotating shards), so
+    /// reading costs the same per segment at the end of a novel as at its start (`Docs/Benchmarks.md`,
+    /// "Streaming a whole novel").
+    public static let streamKNNCapacity = 16_384
+
     public static func defaultMemoryPlan(for strategy: SummaryStrategy, config: ModelConfig) -> MemoryPlan? {
         let segment = max(16, min(512, config.contextLength / 4))
         let window = max(0, min(config.contextLength / 2, config.contextLength - segment))
@@ -49,7 +54,8 @@ extension Summarizer {
                                                encoding: .overlappingChunks))
         case .stream:
             return MemoryPlan(segmentLength: segment, xl: .init(memoryLength: window),
-                              knn: .init(layers: [min(config.layerCount - 1, config.layerCount * 3 / 4)]))
+                              knn: .init(layers: [min(config.layerCount - 1, config.layerCount * 3 / 4)],
+                                         capacity: streamKNNCapacity, shardCount: 16))
         }
     }
 
