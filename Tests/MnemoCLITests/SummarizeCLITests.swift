@@ -179,8 +179,39 @@ final class SummarizeCLITests: XCTestCase {
                            mentions: ["story.memory", "plan"])
         assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--quiet", "--memory", "Fixtures/documents"]),
                            mentions: ["Fixtures/documents", "is not a memory snapshot"])
-        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "hierarchical", "--memory", memory]),
-                           mentions: ["--memory applies to --strategy retrieval or stream"])
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--strategy", "hierarchical", "--chunk-tokens", "100",
+                                              "--quiet", "--memory", memory]),
+                           mentions: ["story.memory", "holds a retrieval/stream memory snapshot, not hierarchical chunk summaries"])
+    }
+
+    /// `hierarchical --memory DIR`: the first run saves its chunk summaries; a second question reuses them
+    /// all and generates only the merges; the JSON says which.
+    func testHierarchicalMemoryKeepsChunkSummaries() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-summ-chunks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func run(_ extra: [String]) throws -> [String: Any] {
+            let r = try CLIRunner.run(["summarize", story, "--model", model, "--json", "--quiet", "--strategy", "hierarchical",
+                                       "--chunk-tokens", "100", "--max-tokens", "8", "--memory", folder.path] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        }
+        let first = try run([])
+        let chunks = try XCTUnwrap(first["chunk_summaries"] as? [[String: Any]])
+        XCTAssertGreaterThan(chunks.count, 2)
+        XCTAssertEqual(first["memory"] as? [String: Any] as NSDictionary?,
+                       ["source": "saved", "reused_chunks": 0, "planned_chunks": chunks.count] as NSDictionary)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("chunk-summaries.json").path))
+        let second = try run(["--instruction", "Who is in the story?"])
+        XCTAssertEqual(second["memory"] as? [String: Any] as NSDictionary?,
+                       ["source": "loaded", "reused_chunks": chunks.count, "planned_chunks": chunks.count] as NSDictionary)
+        XCTAssertEqual((second["chunk_summaries"] as? [[String: Any]])?.map { $0["summary"] as? String }, chunks.map { $0["summary"] as? String })
+        let generated = (second["tokens"] as? [String: Any])?["generated"] as? Int ?? .max
+        let merged = (second["merge_summaries"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["generated_tokens"] as? Int ?? 0) }
+        XCTAssertEqual(generated, merged, "only the merges were generated")
+        // Other chunk settings: one line naming the directory.
+        assertOneLineError(try CLIRunner.run(["summarize", story, "--model", model, "--quiet", "--strategy", "hierarchical",
+                                              "--chunk-tokens", "120", "--max-tokens", "8", "--memory", folder.path]),
+                           mentions: [folder.lastPathComponent, "holds the chunk summaries of another text or other chunk settings"])
     }
 
     func testBadDocumentsGiveOneClearLine() throws {

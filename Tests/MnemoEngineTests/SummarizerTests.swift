@@ -143,6 +143,141 @@ final class SummarizerTests: XCTestCase {
         }
     }
 
+    // MARK: - Hierarchical chunk memory (`--memory`)
+
+    private static func withoutTimes(_ parts: [PartSummary]) -> [PartSummary] {
+        parts.map { var p = $0; p.seconds = 0; return p }
+    }
+
+    /// The saved chunk summaries are exactly those of a run without memory; a later question (another
+    /// instruction) reuses all of them and generates only the merges, which equal those of a run that
+    /// made the chunk summaries itself.
+    func testHierarchicalMemoryIsReusedByALaterQuestion() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-chunks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var options = smallOptions
+        options.memoryDirectory = folder
+        let (first, _, _) = try await summarize(Self.story, options)
+        let (plain, _, _) = try await summarize(Self.story, smallOptions)
+        XCTAssertEqual(first.chunkMemory, ChunkMemoryStats(source: "saved", reusedChunks: 0, plannedChunks: plain.chunks.count))
+        XCTAssertEqual(Self.withoutTimes(first.chunks), Self.withoutTimes(plain.chunks))
+        XCTAssertEqual(first.summary, plain.summary, "no instruction: --memory changes nothing")
+        XCTAssertNil(plain.chunkMemory)
+
+        var question = options
+        question.instruction = "Tell who is in the story."
+        var reports: [SummaryProgress] = []
+        let (loaded, _, _) = try await summarize(Self.story, question) { reports.append($0) }
+        XCTAssertEqual(loaded.chunkMemory, ChunkMemoryStats(source: "loaded", reusedChunks: first.chunks.count, plannedChunks: first.chunks.count))
+        XCTAssertEqual(loaded.chunks, first.chunks, "loaded as saved, timings included")
+        XCTAssertEqual(reports.count, loaded.merges.count, "only the merges were generated")
+        XCTAssertTrue(reports.allSatisfy { $0.phase == .merge })
+
+        question.memoryDirectory = folder.appendingPathComponent("fresh")
+        let (made, _, _) = try await summarize(Self.story, question)
+        XCTAssertEqual(made.chunkMemory?.source, "saved")
+        XCTAssertEqual(Self.withoutTimes(made.chunks), Self.withoutTimes(first.chunks), "chunk requests ignore the instruction with --memory")
+        XCTAssertEqual(Self.withoutTimes(loaded.merges), Self.withoutTimes(made.merges))
+        XCTAssertEqual(loaded.summary, made.summary)
+        XCTAssertNotEqual(loaded.summary, first.summary, "the instruction reaches the merges")
+    }
+
+    /// Saves after every chunk summary and cancels the calling task after the second.
+    private static func summarizeCancellingAfterTwoChunks(_ options: SummaryOptions) async throws {
+        let session = try MnemoSession.load(model: fixtures.appendingPathComponent("models/stories260K/stories260K.bin"))
+        let summarizer = try Summarizer(model: session.model, tokenizer: session.tokenizer, options: options)
+        summarizer.chunkMemorySaveInterval = 0
+        var reports = 0
+        _ = try await summarizer.summarize(try Document.load(from: story)) { _ in
+            reports += 1
+            if reports == 2 { withUnsafeCurrentTask { $0?.cancel() } }
+        }
+    }
+
+    /// A run cancelled after two chunk summaries leaves them saved; the next run resumes from the third
+    /// and ends with the result of a run that was never interrupted.
+    func testInterruptedHierarchicalRunResumes() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-chunks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var options = smallOptions
+        options.memoryDirectory = folder
+        // In a task of its own: cancellation is sticky for the task it hits.
+        let frozen = options
+        let interrupted = Task.detached { try await SummarizerTests.summarizeCancellingAfterTwoChunks(frozen) }
+        switch await interrupted.result {
+        case .success: XCTFail("not cancelled")
+        case .failure(let error): XCTAssertTrue(error is CancellationError, "\(error)")
+        }
+        // A stale temporary file of an interrupted save is ignored.
+        try Data("garbage".utf8).write(to: folder.appendingPathComponent(".chunk-summaries.json.tmp-1"))
+
+        let (resumed, _, _) = try await summarize(Self.story, options)
+        let (plain, _, _) = try await summarize(Self.story, smallOptions)
+        XCTAssertEqual(resumed.chunkMemory, ChunkMemoryStats(source: "resumed", reusedChunks: 2, plannedChunks: plain.chunks.count))
+        XCTAssertEqual(Self.withoutTimes(resumed.chunks), Self.withoutTimes(plain.chunks))
+        XCTAssertEqual(Self.withoutTimes(resumed.merges), Self.withoutTimes(plain.merges))
+        XCTAssertEqual(resumed.summary, plain.summary)
+    }
+
+    /// Another chunk plan, another model, a damaged or truncated file, a foreign directory: typed errors
+    /// naming the directory or file; nothing saved is overwritten.
+    func testBadChunkMemoryThrowsTypedErrors() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-chunks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var options = smallOptions
+        options.memoryDirectory = folder
+        _ = try await summarize(Self.story, options)
+        let file = folder.appendingPathComponent("chunk-summaries.json")
+        let saved = try Data(contentsOf: file)
+
+        var other = options
+        other.chunkTokens = 120
+        do {
+            _ = try await summarize(Self.story, other)
+            XCTFail("no error")
+        } catch let error as SummaryError {
+            guard case .memoryMismatch(let directory, let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(directory, folder.path)
+            XCTAssertTrue(detail.contains("another text or other chunk settings"), detail)
+        }
+        XCTAssertEqual(try Data(contentsOf: file), saved, "the mismatching run did not overwrite the memory")
+
+        // Another model with the same tokenizer (stories260K's v1 export differs in its file bytes).
+        do {
+            let session = try MnemoSession.load(model: Self.fixtures.appendingPathComponent("models/stories260K/stories260K_v1.bin"))
+            _ = try await Summarizer(model: session.model, tokenizer: session.tokenizer, options: options).summarize(try Document.load(from: Self.story))
+            XCTFail("no error")
+        } catch let error as MemorySnapshotError {
+            guard case .modelMismatch(let path, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, file.path)
+        }
+
+        // An edited summary, a truncated file.
+        var text = String(decoding: saved, as: UTF8.self)
+        let firstSummary = try XCTUnwrap(text.range(of: #""summary" : ""#))
+        text.insert("X", at: firstSummary.upperBound)
+        for damaged in [Data(text.utf8), saved.prefix(saved.count / 2), Data()] {
+            try damaged.write(to: file)
+            do {
+                _ = try await summarize(Self.story, options)
+                XCTFail("no error")
+            } catch let error as MemorySnapshotError {
+                guard case .corrupt(let path, _) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(path, file.path)
+            }
+        }
+
+        // A directory holding something else.
+        try FileManager.default.removeItem(at: file)
+        try Data("x".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+        do {
+            _ = try await summarize(Self.story, options)
+            XCTFail("no error")
+        } catch let error as SummaryError {
+            XCTAssertTrue("\(error)".contains("is not a hierarchical summary memory"), "\(error)")
+        }
+    }
+
     // MARK: - Memory strategies
 
     /// A story that fits the XL window: nothing is evicted, so reading through memory is exactly full

@@ -15,6 +15,8 @@ extension Summarizer {
         var prefillSeconds = 0.0
         var decodeSeconds = 0.0
         var firstPrompt: ChatPrompt?
+        /// `hierarchical --memory`: what the chunk summaries' directory gave and kept.
+        var chunkMemory: ChunkMemoryStats?
 
         init(summarizer: Summarizer, start: ContinuousClock.Instant, progress: ((SummaryProgress) -> Void)?) {
             self.summarizer = summarizer
@@ -75,7 +77,7 @@ extension Summarizer {
                           chapterCount: document.chapters.count, documentTokens: documentTokens, promptTokens: promptTokens,
                           generatedTokens: generatedTokens, seconds: elapsed, promptFormat: firstPrompt?.format ?? .plain,
                           templateFamily: firstPrompt?.family, systemFolded: firstPrompt?.systemFolded ?? false,
-                          warning: firstPrompt?.warning)
+                          warning: firstPrompt?.warning, chunkMemory: chunkMemory)
         }
     }
 }

@@ -28,6 +28,8 @@ public final class Summarizer {
     static let margin = 8
     /// Fewest document tokens per chunk worth a generation.
     static let minimumChunkTokens = 32
+    /// Seconds between saves of the chunk summaries made so far (`hierarchical --memory`).
+    var chunkMemorySaveInterval = 30.0
 
     /// - Throws: `SummaryError.invalidOption` for out-of-range options.
     public init(model: any LogitsModel, tokenizer: Tokenizer, options: SummaryOptions) throws {
@@ -83,7 +85,9 @@ public final class Summarizer {
 
         // Map: chapters, cut into windows of at most `textBudget` tokens.
         let longestTitle = document.chapters.map(\.title).max { $0.utf8.count < $1.utf8.count } ?? ""
-        let chunkOverhead = prompts.overhead(request: prompts.chunkRequest(title: longestTitle + " (part 999/999)", part: 9999, of: 9999))
+        // With `--memory` the chunk summaries are the document's memory: made with the default request.
+        let chunkPrompts = options.memoryDirectory == nil ? prompts : SummaryPrompts(options: chunkMemoryOptions, tokenizer: tokenizer)
+        let chunkOverhead = chunkPrompts.overhead(request: chunkPrompts.chunkRequest(title: longestTitle + " (part 999/999)", part: 9999, of: 9999))
             + Self.margin
         var textBudget = context - chunkOverhead - options.chunkSummaryMaxTokens
         if let limit = options.chunkTokens { textBudget = min(textBudget, limit) }
@@ -99,12 +103,29 @@ public final class Summarizer {
                                 : chapter.title, piece))
             }
         }
-        run.total = planned.count + 1
+        let chunkRequests = planned.enumerated().map { i, item in
+            chunkPrompts.prompt(request: chunkPrompts.chunkRequest(title: item.title, part: i + 1, of: planned.count), text: item.text)
+        }
         var chunks: [PartSummary] = []
-        for (i, item) in planned.enumerated() {
-            let request = prompts.chunkRequest(title: item.title, part: i + 1, of: planned.count)
-            chunks.append(try await run.generate(prompts.prompt(request: request, text: item.text), maxTokens: options.chunkSummaryMaxTokens,
+        var memory: (directory: URL, identity: ModelIdentity, plan: String)?
+        if let directory = options.memoryDirectory {
+            let identity = try chunkMemoryIdentity()
+            let plan = chunkPlanChecksum(chunkRequests)
+            chunks = try loadChunkMemory(from: directory, model: identity, planChecksum: plan, plannedCount: planned.count)
+            memory = (directory, identity, plan)
+            run.chunkMemory = ChunkMemoryStats(source: chunks.isEmpty ? "saved" : chunks.count == planned.count ? "loaded" : "resumed",
+                                               reusedChunks: chunks.count, plannedChunks: planned.count)
+        }
+        run.total = planned.count - chunks.count + 1
+        var lastSave = ContinuousClock.now
+        for (i, item) in planned.enumerated().dropFirst(chunks.count) {
+            chunks.append(try await run.generate(chunkRequests[i], maxTokens: options.chunkSummaryMaxTokens,
                                                  level: 0, index: i, title: item.title, sourceTokens: count(item.text), phase: .chunk))
+            // Saved every 30 s and at the end of the map step, so an interrupted run resumes where it stopped.
+            if let memory, i + 1 == planned.count || Generator.seconds(since: lastSave) >= chunkMemorySaveInterval {
+                try saveChunkMemory(chunks, to: memory.directory, model: memory.identity, planChecksum: memory.plan, plannedCount: planned.count)
+                lastSave = .now
+            }
         }
 
         // Reduce: until one prompt holds every summary of the current level.

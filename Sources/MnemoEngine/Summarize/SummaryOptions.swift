@@ -69,9 +69,12 @@ public struct SummaryOptions: Sendable, Equatable {
     public var seed: UInt64?
     /// The memory plan of `retrieval` and `stream`; nil uses `Summarizer.defaultMemoryPlan`.
     public var memoryPlan: MemoryPlan?
-    /// `retrieval`/`stream`: a memory snapshot directory (`--memory`). When it holds the memory of the same
-    /// document part, model and plan, it is loaded and only the request is read; when it is missing or
-    /// empty, the document is read and its memory saved there; anything else is an error.
+    /// A document memory directory (`--memory`). `retrieval`/`stream`: when it holds the memory snapshot of
+    /// the same document part, model and plan, it is loaded and only the request is read; when it is missing
+    /// or empty, the document is read and its memory saved there; anything else is an error.
+    /// `hierarchical`: the chunk summaries (made with the default request, not `instruction`, so they serve
+    /// any later question) are saved there as they are made and reused by any run with the same text, model,
+    /// chunk settings and sampling; only the merges and the final summary are generated again.
     public var memoryDirectory: URL?
 
     public init(strategy: SummaryStrategy = .retrieval, instruction: String? = nil, length: SummaryLength = .medium,
@@ -110,10 +113,6 @@ public struct SummaryOptions: Sendable, Equatable {
         }
         if let instruction, instruction.allSatisfy(\.isWhitespace) {
             throw SummaryError.invalidOption(name: "instruction", value: "\"\(instruction)\"", expected: "some text")
-        }
-        if memoryDirectory != nil, strategy == .hierarchical {
-            throw SummaryError.invalidOption(name: "memory", value: memoryDirectory?.path ?? "",
-                                             expected: "--strategy retrieval or stream (hierarchical keeps no document memory)")
         }
         guard temperature.isFinite, temperature >= 0 else {
             throw SummaryError.invalidOption(name: "temperature", value: "\(temperature)", expected: "a finite number >= 0")

@@ -59,10 +59,13 @@ public struct SummaryResult: Sendable, Equatable {
     public var warning: String?
     /// For `retrieval` and `stream`: the plan and what the memory held after reading.
     public var memory: MemoryReadStats?
+    /// For `hierarchical` with `memoryDirectory`: how many chunk summaries were reused and whether they were saved.
+    public var chunkMemory: ChunkMemoryStats?
 
     public init(summary: String, strategy: SummaryStrategy, chunks: [PartSummary], merges: [PartSummary], chapterCount: Int,
                 documentTokens: Int, promptTokens: Int, generatedTokens: Int, seconds: Double, promptFormat: ChatPrompt.Format,
-                templateFamily: ChatTemplateFamily?, systemFolded: Bool, warning: String?, memory: MemoryReadStats? = nil) {
+                templateFamily: ChatTemplateFamily?, systemFolded: Bool, warning: String?, memory: MemoryReadStats? = nil,
+                chunkMemory: ChunkMemoryStats? = nil) {
         self.summary = summary
         self.strategy = strategy
         self.chunks = chunks
@@ -77,6 +80,7 @@ public struct SummaryResult: Sendable, Equatable {
         self.systemFolded = systemFolded
         self.warning = warning
         self.memory = memory
+        self.chunkMemory = chunkMemory
     }
 }
 

@@ -31,6 +31,9 @@ struct Summarize: AsyncParsableCommand {
             plan of retrieval/stream (a MemoryPlan JSON file, see Docs/MemoryPlan.md). --memory DIR keeps
             the document's memory: the first run reads the book and saves it there, later runs with the
             same model, plan and text (e.g. another --instruction) load it and read only the request.
+            With hierarchical, DIR keeps the chunk summaries (made with the default request, so any later
+            --instruction reuses them; saved as they are made, so an interrupted run resumes): later runs
+            generate only the merges and the final summary.
             """
     )
 
@@ -45,7 +48,7 @@ struct Summarize: AsyncParsableCommand {
     @Option(help: "Memory plan JSON for --strategy retrieval or stream (default: chosen from the model's size).")
     var plan: String?
 
-    @Option(help: "Memory snapshot directory (retrieval/stream): loaded when it holds this book's memory for this model and plan, else the book is read and saved there.")
+    @Option(help: "Document memory directory: loaded when it holds this book's memory (retrieval/stream: a snapshot; hierarchical: chunk summaries) for this model and settings, else made and saved there.")
     var memory: String?
 
     @Option(help: "Replace the default request (\"Summarize the following text ...\").")
@@ -86,9 +89,6 @@ struct Summarize: AsyncParsableCommand {
         }
         if plan != nil, strategy == .hierarchical {
             throw ValidationError("--plan applies to --strategy retrieval or stream, not hierarchical")
-        }
-        if memory != nil, strategy == .hierarchical {
-            throw ValidationError("--memory applies to --strategy retrieval or stream, not hierarchical (it keeps no document memory)")
         }
     }
 
@@ -167,6 +167,12 @@ struct Summarize: AsyncParsableCommand {
         ])
     }
 
+    static func chunkMemoryJSON(_ m: ChunkMemoryStats) -> String {
+        JSONText.object([
+            ("source", JSONText.string(m.source)), ("reused_chunks", "\(m.reusedChunks)"), ("planned_chunks", "\(m.plannedChunks)"),
+        ])
+    }
+
     static func json(_ r: SummaryResult, file: String, document: Document, loadSeconds: Double, totalSeconds: Double) -> String {
         JSONText.object([
             ("summary", JSONText.string(r.summary)),
@@ -185,7 +191,7 @@ struct Summarize: AsyncParsableCommand {
             ("tokens", JSONText.object([
                 ("document", "\(r.documentTokens)"), ("prompt", "\(r.promptTokens)"), ("generated", "\(r.generatedTokens)"),
             ])),
-            ("memory", r.memory.map(memoryJSON) ?? "null"),
+            ("memory", r.memory.map(memoryJSON) ?? r.chunkMemory.map(chunkMemoryJSON) ?? "null"),
             ("timings", JSONText.object([
                 ("load_seconds", JSONText.number(loadSeconds)), ("summarize_seconds", JSONText.number(r.seconds)),
                 ("total_seconds", JSONText.number(totalSeconds)),
