@@ -17,6 +17,12 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/IndexFlat.h>
+#include <faiss/utils/distances.h>
+
+#include <algorithm>
+#include <limits>
+#include <utility>
 
 #include <cstring>
 #include <memory>
@@ -27,6 +33,9 @@
 // GCC's OpenMP runtime (libgomp), which Debian's libfaiss.a is built against.
 extern "C" void omp_set_num_threads(int);
 extern "C" int omp_get_max_threads(void);
+// BLAS (Debian's OpenBLAS, LP64), declared as FAISS itself does.
+extern "C" int sgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k, const float *alpha,
+                      const float *a, const int *lda, const float *b, const int *ldb, const float *beta, float *c, const int *ldc);
 
 struct mnemo_faiss_index {
     std::unique_ptr<faiss::Index> index;
@@ -105,6 +114,114 @@ void set_parameter(faiss::Index *index, const char *name, double value) {
     }
     faiss::ParameterSpace space;
     space.set_index_parameter(index, key, value);
+}
+
+} // namespace
+
+namespace {
+
+/// The Flat storage and id map of an IndexIDMap2<IndexFlat>, or nullptrs.
+struct FlatView {
+    const faiss::IndexFlat *flat = nullptr;
+    const faiss::Index::idx_t *ids = nullptr;
+};
+
+FlatView flat_view(const faiss::Index &index) {
+    const auto *map = dynamic_cast<const faiss::IndexIDMap2 *>(&index);
+    if (map == nullptr) return {};
+    const auto *flat = dynamic_cast<const faiss::IndexFlat *>(map->index);
+    if (flat == nullptr) return {};
+    return {flat, map->id_map.data()};
+}
+
+/// Result order of `mnemo_faiss_flat_search_many`: better score first (larger inner product, smaller
+/// L2), and between equal scores the smaller label (the store's documented tie rule; FAISS's own
+/// heaps break ties differently per metric).
+template <bool L2>
+struct Ranking {
+    static bool better(float s1, int64_t l1, float s2, int64_t l2) {
+        if (s1 != s2) return L2 ? s1 < s2 : s1 > s2;
+        return l1 < l2;
+    }
+    static float worst() { return L2 ? std::numeric_limits<float>::max() : std::numeric_limits<float>::lowest(); }
+};
+
+/// Replaces the top (worst kept) element of a k-heap ordered by `R` (worst at the root) and sifts down.
+template <class R>
+void replace_worst(int64_t k, float *scores, int64_t *labels, float score, int64_t label) {
+    int64_t i = 0;
+    while (true) {
+        int64_t child = 2 * i + 1;
+        if (child >= k) break;
+        // The worse of the two children.
+        if (child + 1 < k && R::better(scores[child], labels[child], scores[child + 1], labels[child + 1])) child++;
+        // Stop when the new element is worse than both children.
+        if (R::better(scores[child], labels[child], score, label)) break;
+        scores[i] = scores[child];
+        labels[i] = labels[child];
+        i = child;
+    }
+    scores[i] = score;
+    labels[i] = label;
+}
+
+/// Scores query block × database block with sgemm, then pushes every retained candidate through one
+/// heap per query.
+template <bool L2>
+void flat_search_many(const std::vector<FlatView> &views, int64_t min_label, int64_t n, const float *queries, int d,
+                      int64_t k, float *distances, int64_t *labels) {
+    using R = Ranking<L2>;
+    constexpr int64_t query_block = 256, base_block = 1024;
+    std::vector<float> scores(static_cast<size_t>(query_block * base_block));
+    std::vector<float> query_norms, base_norms(base_block);
+    if (L2) {
+        query_norms.resize(static_cast<size_t>(n));
+        faiss::fvec_norms_L2sqr(query_norms.data(), queries, static_cast<size_t>(d), static_cast<size_t>(n));
+    }
+    std::fill(distances, distances + n * k, R::worst());
+    std::fill(labels, labels + n * k, int64_t(-1));
+    const float one = 1, zero = 0;
+    for (int64_t q0 = 0; q0 < n; q0 += query_block) {
+        const int nq = static_cast<int>(std::min(query_block, n - q0));
+        for (const FlatView &view : views) {
+            const int64_t total = view.flat->ntotal;
+            const float *base = view.flat->get_xb();
+            for (int64_t b0 = 0; b0 < total; b0 += base_block) {
+                const int nb = static_cast<int>(std::min(base_block, total - b0));
+                // Skip a block whose labels are all evicted (labels grow with position in a shard).
+                if (view.ids[b0 + nb - 1] < min_label) continue;
+                // Column-major trick: scores (row-major nq × nb) = queries · baseᵀ.
+                sgemm_("Transpose", "Not transpose", &nb, &nq, &d, &one, base + b0 * d, &d, queries + q0 * d, &d, &zero,
+                       scores.data(), &nb);
+                if (L2) faiss::fvec_norms_L2sqr(base_norms.data(), base + b0 * d, static_cast<size_t>(d), static_cast<size_t>(nb));
+                for (int i = 0; i < nq; i++) {
+                    float *heap_scores = distances + (q0 + i) * k;
+                    int64_t *heap_labels = labels + (q0 + i) * k;
+                    const float *row = scores.data() + static_cast<size_t>(i) * nb;
+                    for (int j = 0; j < nb; j++) {
+                        // L2 as FAISS computes it with BLAS, clamped at 0 against rounding.
+                        const float score = L2 ? std::max(0.0f, query_norms[q0 + i] + base_norms[j] - 2 * row[j]) : row[j];
+                        const int64_t label = view.ids[b0 + j];
+                        if (!R::better(score, label, heap_scores[0], heap_labels[0]) || label < min_label) continue;
+                        replace_worst<R>(k, heap_scores, heap_labels, score, label);
+                    }
+                }
+            }
+        }
+    }
+    // Best first; unfilled slots (label -1) last.
+    std::vector<std::pair<float, int64_t>> row(static_cast<size_t>(k));
+    for (int64_t q = 0; q < n; q++) {
+        for (int64_t j = 0; j < k; j++) row[j] = {distances[q * k + j], labels[q * k + j]};
+        std::sort(row.begin(), row.end(), [](const auto &a, const auto &b) {
+            if ((a.second < 0) != (b.second < 0)) return b.second < 0;
+            return R::better(a.first, a.second, b.first, b.second);
+        });
+        for (int64_t j = 0; j < k; j++) {
+            distances[q * k + j] = row[j].first;
+            labels[q * k + j] = row[j].second;
+        }
+    }
 }
 
 } // namespace
@@ -210,6 +327,33 @@ int32_t mnemo_faiss_index_search(const mnemo_faiss_index_t *index, int64_t n, co
         if (!target.is_trained) throw ShimError(MNEMO_FAISS_ERROR_NOT_TRAINED, "index is not trained");
         if (n == 0) return;
         target.search(n, queries, k, distances, labels);
+    });
+}
+
+int32_t mnemo_faiss_flat_search_many(const mnemo_faiss_index_t *const *indexes, int64_t count, int64_t min_label,
+                                     int64_t n, const float *queries, int64_t k, float *distances, int64_t *labels) {
+    return guarded([&] {
+        require(count >= 1 && indexes != nullptr, "no indexes");
+        require(k > 0, "k must be > 0");
+        require(n >= 0 && (n == 0 || (queries != nullptr && distances != nullptr && labels != nullptr)),
+                "bad queries or output buffers");
+        std::vector<FlatView> views;
+        const faiss::Index &first = checked(indexes[0]);
+        for (int64_t i = 0; i < count; i++) {
+            const faiss::Index &index = checked(indexes[i]);
+            FlatView view = flat_view(index);
+            require(view.flat != nullptr, "not a Flat index with an id map");
+            require(index.d == first.d && index.metric_type == first.metric_type, "indexes differ in dimension or metric");
+            require(first.metric_type == faiss::METRIC_INNER_PRODUCT || first.metric_type == faiss::METRIC_L2,
+                    "metric must be inner product or L2");
+            if (index.ntotal > 0) views.push_back(view);
+        }
+        if (n == 0) return;
+        if (first.metric_type == faiss::METRIC_L2) {
+            flat_search_many<true>(views, min_label, n, queries, first.d, k, distances, labels);
+        } else {
+            flat_search_many<false>(views, min_label, n, queries, first.d, k, distances, labels);
+        }
     });
 }
 

@@ -117,6 +117,38 @@ public final class FaissIndex: VectorIndex, @unchecked Sendable {
         return SearchResults(queryCount: n, k: k, ids: ids, scores: scores)
     }
 
+    /// Exact top-`k` over several `"Flat"` indexes (same dimension and metric) as if they were one
+    /// (`mnemo_faiss_flat_search_many`: one heap per query across all of them), skipping ids below
+    /// `minimumID`. Missing results have id -1. Equal to searching each index for `k` and merging the
+    /// lists (up to the order of equal scores), at one heap pass instead of one per index.
+    /// - Throws: `.invalidK`, `.vectorCountMismatch`, `.faiss` when an index is not Flat or they differ.
+    /// - Complexity: O(n · N · d) BLAS plus about O(n · k · log k · ln(N/k)) heap work for N stored vectors.
+    static func searchFlat(_ indexes: [FaissIndex], minimumID: Int64, queries: [Float], k: Int) throws -> SearchResults {
+        guard k > 0 else { throw VectorIndexError.invalidK(k) }
+        guard let first = indexes.first else { throw VectorIndexError.faiss(operation: "search", description: "Flat", message: "no indexes") }
+        let n = try first.vectorCount(queries, what: "queries")
+        var ids = [Int64](repeating: -1, count: n * k)
+        var scores = [Float](repeating: 0, count: n * k)
+        // Every index's shared lock is held for the call (no write may overlap a search).
+        func locked(_ rest: ArraySlice<FaissIndex>, _ handles: [OpaquePointer?]) -> Int32 {
+            guard let index = rest.first else {
+                return queries.withUnsafeBufferPointer { q in
+                    scores.withUnsafeMutableBufferPointer { s in
+                        ids.withUnsafeMutableBufferPointer { l in
+                            handles.withUnsafeBufferPointer { h in
+                                mnemo_faiss_flat_search_many(h.baseAddress, Int64(h.count), minimumID, Int64(n), q.baseAddress, Int64(k),
+                                                             s.baseAddress, l.baseAddress)
+                            }
+                        }
+                    }
+                }
+            }
+            return index.lock.reading { locked(rest.dropFirst(), handles + [index.handle]) }
+        }
+        try first.check(locked(indexes[...], []), operation: "search")
+        return SearchResults(queryCount: n, k: k, ids: ids, scores: scores)
+    }
+
     /// The stored vectors of `ids`, `ids.count * dimension` floats in order: exact copies for Flat
     /// and HNSW (Flat storage), decoded approximations for quantized indexes.
     /// - Throws: `VectorIndexError.faiss` for an id that is not stored or an index type that cannot

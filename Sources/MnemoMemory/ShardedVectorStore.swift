@@ -18,8 +18,9 @@
 ///
 /// Cost: an append touches only the newest shard (FAISS add on an index of at most
 /// `shardCapacity` entries) and eviction frees one shard, so insertion cost does not grow
-/// with the number of entries appended. A search runs one FAISS search per shard and merges
-/// per-shard top-k lists.
+/// with the number of entries appended. A search over Flat shards scores every retained key in one
+/// pass with one heap per query (`FaissIndex.searchFlat`); over other index types it runs one FAISS
+/// search per shard and merges the per-shard top-k lists.
 ///
 /// Thread safety (`@unchecked Sendable`): shard list, ids and records change only under the
 /// exclusive lock (`append`, `train`, `reset`); searches and record look-ups share the lock
@@ -42,6 +43,9 @@ public final class ShardedVectorStore: @unchecked Sendable {
     /// The id the next appended entry gets.
     public var nextID: Int64 { lock.reading { next } }
     let lock = ReadWriteLock()
+    /// Flat shards are searched in one pass (`FaissIndex.searchFlat`); tests turn it off to compare
+    /// with the per-shard search and merge.
+    var jointFlatSearch = true
 
     /// Creates an empty store.
     /// - Throws: `.badCapacity`, `.badDescription` (FAISS's message), `.badParameter`.
@@ -127,7 +131,8 @@ public final class ShardedVectorStore: @unchecked Sendable {
     /// Searches the `k` closest retained keys of each query: one array per query, best first;
     /// ties (equal scores) are ordered by smaller id first.
     /// - Throws: `.invalidK`, `.vectorCountMismatch`, `.notTrained`.
-    /// - Complexity: one FAISS search per shard plus O(queries · shards · k · log) merging.
+    /// - Complexity: Flat: one pass over every retained key (BLAS) with one heap per query; other
+    ///   indexes: one FAISS search per shard plus O(queries · shards · k · log) merging.
     public func search(_ queries: [Float], k: Int) throws -> [[SearchHit]] {
         guard k > 0 else { throw VectorIndexError.invalidK(k) }
         let d = configuration.dimension
@@ -138,8 +143,24 @@ public final class ShardedVectorStore: @unchecked Sendable {
                 throw VectorIndexError.notTrained(description: configuration.indexDescription, operation: "search")
             }
             let cutoff = visibleRange().lowerBound
+            let metric = configuration.metric
+            func ranked(_ hits: [SearchHit]) -> [SearchHit] {
+                Array(hits.sorted { a, b in a.score == b.score ? a.id < b.id : metric.ranks(a.score, before: b.score) }.prefix(k))
+            }
+            // Flat shards: one exact pass over all of them with one heap per query (searching each
+            // shard for k and merging made heap updates, not scoring, most of a small search's cost).
+            let live = shards.filter { $0.firstID + Int64($0.count) > cutoff }
+            if jointFlatSearch, live.count > 1, template.indexDescription == "Flat" {
+                let results = try FaissIndex.searchFlat(live.map(\.index), minimumID: cutoff, queries: queries, k: k)
+                return (0..<n).map { q in
+                    ranked((0..<k).compactMap { j in
+                        let id = results.ids[q * k + j]
+                        return id >= cutoff ? SearchHit(id: id, score: results.scores[q * k + j]) : nil
+                    })
+                }
+            }
             var merged = [[SearchHit]](repeating: [], count: n)
-            for shard in shards {
+            for shard in live {
                 let masked = Int(max(0, min(Int64(shard.count), cutoff - shard.firstID)))
                 if masked == shard.count { continue }
                 // A partly evicted shard: ask for enough extra hits to expect k retained ones (masked
@@ -175,12 +196,7 @@ public final class ShardedVectorStore: @unchecked Sendable {
                     }
                 }
             }
-            let metric = configuration.metric
-            return merged.map { hits in
-                Array(hits.sorted { a, b in
-                    a.score == b.score ? a.id < b.id : metric.ranks(a.score, before: b.score)
-                }.prefix(k))
-            }
+            return merged.map(ranked)
         }
     }
 

@@ -89,6 +89,10 @@ final class ShardedVectorStoreTests: XCTestCase {
                         let expected = model.search(query, k: k, in: visible, metric: metric)
                         XCTAssertEqual(got.map(\.id), expected.map(\.id), label + " k \(k)")
                         for (a, b) in zip(got, expected) { XCTAssertEqual(a.score, b.score, accuracy: 1e-5 * max(1, abs(b.score)), label) }
+                        // The per-shard search and merge (the path of non-Flat indexes) gives the same.
+                        store.jointFlatSearch = false
+                        XCTAssertEqual(try store.search(query, k: k)[0].map(\.id), expected.map(\.id), label + " k \(k), per shard")
+                        store.jointFlatSearch = true
                         checks += 1
                     }
                 }
@@ -126,11 +130,50 @@ final class ShardedVectorStoreTests: XCTestCase {
         XCTAssertEqual(visible, 50..<450)
         var queries = TestData.gaussian(count: 40, dimension: d, rng: &rng)
         for i in 0..<d { queries[i] = i == 0 ? 1 : 0 }  // query 0 = e0
-        for k in [1, 5, 20, 64] {
-            let got = try store.search(queries, k: k)
-            for q in 0..<40 {
-                let expected = model.search(Array(queries[q * d ..< (q + 1) * d]), k: k, in: visible, metric: .innerProduct)
-                XCTAssertEqual(got[q].map(\.id), expected.map(\.id), "k \(k) query \(q)")
+        for joint in [false, true] {
+            store.jointFlatSearch = joint
+            for k in [1, 5, 20, 64] {
+                let got = try store.search(queries, k: k)
+                for q in 0..<40 {
+                    let expected = model.search(Array(queries[q * d ..< (q + 1) * d]), k: k, in: visible, metric: .innerProduct)
+                    XCTAssertEqual(got[q].map(\.id), expected.map(\.id), "joint \(joint) k \(k) query \(q)")
+                }
+            }
+        }
+    }
+
+    /// The one-pass Flat search (`FaissIndex.searchFlat`) across its block boundaries (256 queries,
+    /// 1,024 keys), with a partly evicted shard whose first block is skipped whole: equal to brute
+    /// force for both metrics, and to FAISS's own per-shard search.
+    func testJointFlatSearchEqualsBruteForceAcrossBlocks() throws {
+        var rng = SeededRNG(seed: 11)
+        let d = 16
+        for metric in [VectorMetric.innerProduct, .l2] {
+            let config = VectorStoreConfiguration(dimension: d, valueDimension: 1, metric: metric, indexDescription: "Flat",
+                                                  capacity: 6000, shardCount: 2)
+            let store = try ShardedVectorStore(config)
+            var model = Model()
+            let keys = TestData.gaussian(count: 7500, dimension: d, rng: &rng)
+            for b in 0..<5 {
+                let range = b * 1500 ..< (b + 1) * 1500
+                try store.append(keys: Array(keys[range.lowerBound * d ..< range.upperBound * d]), values: [Float](repeating: 0, count: 1500),
+                                 positions: range.map(Int64.init))
+            }
+            for i in 0..<7500 { model.keys.append(Array(keys[i * d ..< (i + 1) * d])) }
+            XCTAssertEqual(store.retainedIDs, 1500..<7500)
+            XCTAssertEqual(store.shards.map(\.count), [3000, 3000, 1500])
+            let queries = TestData.gaussian(count: 300, dimension: d, rng: &rng)
+            for k in [1, 32, 100] {
+                let joint = try store.search(queries, k: k)
+                store.jointFlatSearch = false
+                let perShard = try store.search(queries, k: k)
+                store.jointFlatSearch = true
+                for q in 0..<300 {
+                    let expected = model.search(Array(queries[q * d ..< (q + 1) * d]), k: k, in: 1500..<7500, metric: metric)
+                    XCTAssertEqual(joint[q].map(\.id), expected.map(\.id), "\(metric) k \(k) query \(q)")
+                    XCTAssertEqual(perShard[q].map(\.id), expected.map(\.id), "\(metric) k \(k) query \(q), per shard")
+                    for (a, b) in zip(joint[q], expected) { XCTAssertEqual(a.score, b.score, accuracy: 1e-4 * max(1, abs(b.score))) }
+                }
             }
         }
     }

@@ -71,6 +71,17 @@ int32_t mnemo_faiss_index_add_with_ids(mnemo_faiss_index_t *index, int64_t n, co
 /// (FAISS search is const) as long as no write runs concurrently.
 int32_t mnemo_faiss_index_search(const mnemo_faiss_index_t *index, int64_t n, const float *queries,
                                  int64_t k, float *distances, int64_t *labels);
+/// Exact top-k over several Flat indexes at once, as if they were one: `indexes` holds `count`
+/// handles, each a "Flat" index (IndexFlat in IndexIDMap2) of the same dimension and metric; labels
+/// below `min_label` are skipped (evicted entries). One heap per query runs across every index, so
+/// the cost is one score per stored vector plus about k·ln(total/k) heap updates per query (searching
+/// each index for k and merging costs k·ln(size/k) updates per index). `distances` and `labels` hold
+/// n*k entries, best first (equal scores: smaller label first, also at the k-th place); missing
+/// results have label -1. Scores are computed with BLAS sgemm
+/// (L2: |q|² + |x|² − 2 q·x), as FAISS does for 20 or more queries. Fails with
+/// MNEMO_FAISS_ERROR_ARGUMENT when an index is not Flat or differs in dimension or metric.
+int32_t mnemo_faiss_flat_search_many(const mnemo_faiss_index_t *const *indexes, int64_t count, int64_t min_label,
+                                     int64_t n, const float *queries, int64_t k, float *distances, int64_t *labels);
 /// Writes the stored vectors of `n` ids into `out` (n*dimension floats, row-major): exact copies
 /// for Flat and HNSW<n> (Flat storage), decoded approximations for quantized indexes; fails for an
 /// id that is not stored and for index types without reconstruction (IVF without a direct map).
