@@ -171,8 +171,11 @@ template <bool L2>
 void flat_search_many(const std::vector<FlatView> &views, int64_t min_label, int64_t n, const float *queries, int d,
                       int64_t k, float *distances, int64_t *labels) {
     using R = Ranking<L2>;
-    constexpr int64_t query_block = 256, base_block = 1024;
-    std::vector<float> scores(static_cast<size_t>(query_block * base_block));
+    // Blocks of up to 256 queries × 1,024 keys; with few queries (a generated token's heads) longer key
+    // blocks, so the keys are read once per block of queries in few sgemm calls.
+    constexpr int64_t query_block = 256;
+    const int64_t base_block = std::clamp<int64_t>(262144 / std::max<int64_t>(1, std::min(query_block, n)), 1024, 16384);
+    std::vector<float> scores(static_cast<size_t>(std::min(query_block, n) * base_block));
     std::vector<float> query_norms, base_norms(base_block);
     if (L2) {
         query_norms.resize(static_cast<size_t>(n));

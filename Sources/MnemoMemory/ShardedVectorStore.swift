@@ -148,9 +148,11 @@ public final class ShardedVectorStore: @unchecked Sendable {
                 Array(hits.sorted { a, b in a.score == b.score ? a.id < b.id : metric.ranks(a.score, before: b.score) }.prefix(k))
             }
             // Flat shards: one exact pass over all of them with one heap per query (searching each
-            // shard for k and merging made heap updates, not scoring, most of a small search's cost).
+            // shard for k and merging made heap updates, not scoring, most of a small search's cost),
+            // scoring blocks of keys against all queries with sgemm (FAISS scans the keys once per
+            // query below 20 queries: a generated token's few heads over a whole book).
             let live = shards.filter { $0.firstID + Int64($0.count) > cutoff }
-            if jointFlatSearch, live.count > 1, template.indexDescription == "Flat" {
+            if jointFlatSearch, !live.isEmpty, template.indexDescription == "Flat" {
                 let results = try FaissIndex.searchFlat(live.map(\.index), minimumID: cutoff, queries: queries, k: k)
                 return (0..<n).map { q in
                     ranked((0..<k).compactMap { j in

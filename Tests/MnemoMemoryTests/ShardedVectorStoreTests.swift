@@ -142,6 +142,26 @@ final class ShardedVectorStoreTests: XCTestCase {
         }
     }
 
+    /// Few queries (a generated token's heads) use key blocks of up to 16,384: one shard of 40,000
+    /// keys crosses two such boundaries; equal to brute force.
+    func testJointFlatSearchWithFewQueriesEqualsBruteForce() throws {
+        var rng = SeededRNG(seed: 5)
+        let d = 4
+        let config = VectorStoreConfiguration(dimension: d, valueDimension: 1, indexDescription: "Flat", capacity: 40_000, shardCount: 1)
+        let store = try ShardedVectorStore(config)
+        let keys = TestData.gaussian(count: 40_000, dimension: d, rng: &rng)
+        try store.append(keys: keys, values: [Float](repeating: 0, count: 40_000), positions: (0..<40_000).map(Int64.init))
+        var model = Model()
+        for i in 0..<40_000 { model.keys.append(Array(keys[i * d ..< (i + 1) * d])) }
+        XCTAssertEqual(store.shards.count, 1)
+        let queries = TestData.gaussian(count: 3, dimension: d, rng: &rng)
+        let got = try store.search(queries, k: 10)
+        for q in 0..<3 {
+            let expected = model.search(Array(queries[q * d ..< (q + 1) * d]), k: 10, in: 0..<40_000, metric: .innerProduct)
+            XCTAssertEqual(got[q].map(\.id), expected.map(\.id), "query \(q)")
+        }
+    }
+
     /// The one-pass Flat search (`FaissIndex.searchFlat`) across its block boundaries (256 queries,
     /// 1,024 keys), with a partly evicted shard whose first block is skipped whole: equal to brute
     /// force for both metrics, and to FAISS's own per-shard search.
