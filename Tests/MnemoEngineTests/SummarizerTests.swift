@@ -390,6 +390,26 @@ final class SummarizerTests: XCTestCase {
         XCTAssertEqual(TextChunker(budget: 20, count: count).chunks(""), [])
     }
 
+    /// A cut text never encodes to more tokens than asked for, also when the cut falls inside
+    /// multi-byte characters that the byte-fallback vocabulary spells byte by byte (a whole-novel
+    /// hierarchical run with llama3-rope overflowed its 256-token context this way).
+    func testFitNeverExceedsTheTokenBudget() throws {
+        let session = try session()
+        let summarizer = try Summarizer(model: session.model, tokenizer: session.tokenizer, options: smallOptions)
+        let text = "Caf\u{E9} \u{2019}quoted\u{2019} \u{65E5}\u{672C}\u{8A9E} \u{1F600}\u{1F600} na\u{EF}ve \u{2014} end " + String(repeating: "\u{2019}\u{4E2D}", count: 20)
+        let total = summarizer.count(text)
+        XCTAssertGreaterThan(total, 60)
+        var shrunk = 0
+        for budget in 0 ... total + 1 {
+            let cut = summarizer.fit(text, tokens: budget)
+            XCTAssertLessThanOrEqual(summarizer.count(cut), budget, "budget \(budget)")
+            XCTAssertTrue(budget >= total ? cut == text : text.unicodeScalars.count >= cut.unicodeScalars.count - 3, "budget \(budget)")
+            if summarizer.count(session.tokenizer.decode(Array(session.tokenizer.encode(text, addSpecialTokens: false).prefix(budget)),
+                                                         skipSpecialTokens: false)) > budget { shrunk += 1 }
+        }
+        XCTAssertGreaterThan(shrunk, 0, "the text has cuts where decoding a prefix and encoding it again gives more tokens")
+    }
+
     func testMergeGroupsCoverEverySummaryWithAtLeastTwoEach() {
         let parts = (0 ..< 7).map { PartSummary(level: 0, index: $0, title: "t\($0)", sourceTokens: 0, promptTokens: 0, generatedTokens: 0,
                                                 summary: String(repeating: "w ", count: 10 + $0), stopReason: .maxTokens, seconds: 0) }

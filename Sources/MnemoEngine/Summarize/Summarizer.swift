@@ -193,10 +193,21 @@ public final class Summarizer {
 
     func count(_ text: String) -> Int { tokenizer.encode(text, addSpecialTokens: false).count }
 
-    /// `text` cut to its first `tokens` tokens (whole UTF-8 characters).
+    /// `text` cut so that it encodes to at most `tokens` tokens. Decoding a prefix of the ids and
+    /// encoding it again can give more ids than the prefix had (a cut inside a multi-byte character
+    /// decodes to U+FFFD, which byte-fallback vocabularies encode as three byte tokens; generated
+    /// summaries of a small model are full of such pieces), so the cut is re-measured and shortened
+    /// until it fits.
     func fit(_ text: String, tokens: Int) -> String {
         let ids = tokenizer.encode(text, addSpecialTokens: false)
         guard ids.count > tokens else { return text }
-        return tokenizer.decode(Array(ids.prefix(max(0, tokens))), skipSpecialTokens: false)
+        var limit = max(0, tokens)
+        while limit > 0 {
+            let cut = tokenizer.decode(Array(ids.prefix(limit)), skipSpecialTokens: false)
+            let over = count(cut) - tokens
+            if over <= 0 { return cut }
+            limit -= over
+        }
+        return ""
     }
 }
