@@ -21,13 +21,12 @@
 #include <faiss/utils/distances.h>
 
 #include <algorithm>
-#include <limits>
-#include <utility>
-
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 // GCC's OpenMP runtime (libgomp), which Debian's libfaiss.a is built against.
@@ -115,10 +114,6 @@ void set_parameter(faiss::Index *index, const char *name, double value) {
     faiss::ParameterSpace space;
     space.set_index_parameter(index, key, value);
 }
-
-} // namespace
-
-namespace {
 
 /// The Flat storage and id map of an IndexIDMap2<IndexFlat>, or nullptrs.
 struct FlatView {

@@ -143,28 +143,24 @@ public final class ShardedVectorStore: @unchecked Sendable {
                 throw VectorIndexError.notTrained(description: configuration.indexDescription, operation: "search")
             }
             let cutoff = visibleRange().lowerBound
-            let metric = configuration.metric
-            func ranked(_ hits: [SearchHit]) -> [SearchHit] {
-                Array(hits.sorted { a, b in a.score == b.score ? a.id < b.id : metric.ranks(a.score, before: b.score) }.prefix(k))
-            }
             // Flat shards: one exact pass over all of them with one heap per query (searching each
             // shard for k and merging made heap updates, not scoring, most of a small search's cost),
             // scoring blocks of keys against all queries with sgemm (FAISS scans the keys once per
             // query below 20 queries: a generated token's few heads over a whole book).
             let live = shards.filter { $0.firstID + Int64($0.count) > cutoff }
             if jointFlatSearch, !live.isEmpty, template.indexDescription == "Flat" {
+                // Already best first with the same tie rule; unfilled slots (id -1) are last.
                 let results = try FaissIndex.searchFlat(live.map(\.index), minimumID: cutoff, queries: queries, k: k)
                 return (0..<n).map { q in
-                    ranked((0..<k).compactMap { j in
+                    (0..<k).compactMap { j in
                         let id = results.ids[q * k + j]
                         return id >= cutoff ? SearchHit(id: id, score: results.scores[q * k + j]) : nil
-                    })
+                    }
                 }
             }
             var merged = [[SearchHit]](repeating: [], count: n)
             for shard in live {
                 let masked = Int(max(0, min(Int64(shard.count), cutoff - shard.firstID)))
-                if masked == shard.count { continue }
                 // A partly evicted shard: ask for enough extra hits to expect k retained ones (masked
                 // ids are interleaved with retained ones in score order), then redo the few queries that
                 // came up short with the exact bound k + masked. Asking every query for k + masked
@@ -198,7 +194,10 @@ public final class ShardedVectorStore: @unchecked Sendable {
                     }
                 }
             }
-            return merged.map(ranked)
+            let metric = configuration.metric
+            return merged.map { hits in
+                Array(hits.sorted { a, b in a.score == b.score ? a.id < b.id : metric.ranks(a.score, before: b.score) }.prefix(k))
+            }
         }
     }
 

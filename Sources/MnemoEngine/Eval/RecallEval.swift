@@ -76,9 +76,7 @@ public enum RecallEvaluation {
         for (i, token) in example.answer.enumerated() {
             guard logits.count == V else { throw GenerationError.logitsSizeMismatch(expected: V, found: logits.count) }
             logprobs.append(LogSoftmax.logProbability(of: token, logits: logits, count: V))
-            var best = 0
-            for j in 1..<V where logits[j] > logits[best] { best = j }
-            predicted.append(best)
+            predicted.append(Sampler.argmax(logits))
             if i + 1 < example.answer.count { logits = try model.forward([token], state: state, allLogits: false) }
         }
         return RecallResult(id: example.id, answer: example.answer, predicted: predicted, logprobs: logprobs,

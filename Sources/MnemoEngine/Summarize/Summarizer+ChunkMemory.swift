@@ -68,7 +68,7 @@ extension Summarizer {
     /// The model whose identity a chunk memory records.
     /// - Throws: `SummaryError.strategyUnavailable` for a model not loaded from files.
     func chunkMemoryIdentity() throws -> ModelIdentity {
-        guard let language = (model as? LanguageModel) ?? (model as? MemoryModel)?.model else {
+        guard let language = languageModel else {
             throw SummaryError.strategyUnavailable(strategy: "hierarchical --memory",
                                                    reason: "it needs a model loaded with LanguageModel.load (to record which model made the summaries), got \(type(of: model))")
         }
@@ -81,15 +81,8 @@ extension Summarizer {
     ///   stream snapshot, other files, the summaries of another text or other settings);
     ///   `MemorySnapshotError` for another model, an unknown format or a damaged file.
     func loadChunkMemory(from directory: URL, model identity: ModelIdentity, planChecksum: String, plannedCount: Int) throws -> [PartSummary] {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory) else { return [] }
-        guard isDirectory.boolValue else {
-            throw SummaryError.memoryMismatch(directory: directory.path, detail: "is a file, expected a directory of chunk summaries (or a new path)")
-        }
-        let entries: [String]
-        do { entries = try fm.contentsOfDirectory(atPath: directory.path) } catch {
-            throw MemorySnapshotError.io(file: directory.path, detail: "cannot list the directory: \(error.localizedDescription)")
+        guard let entries = try memoryDirectoryEntries(directory, reportedAs: directory, expected: "a directory of chunk summaries") else {
+            return []
         }
         let visible = entries.filter { !$0.hasPrefix(".") }
         if visible.isEmpty { return [] }

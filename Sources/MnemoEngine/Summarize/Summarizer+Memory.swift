@@ -23,6 +23,11 @@ public struct MemoryReadStats: Sendable, Equatable {
 }
 
 extension Summarizer {
+    /// Entries per KV head the default `stream` plan keeps (oldest first out, 16 rotating shards), so
+    /// reading costs the same per segment at the end of a novel as at its start (`Docs/Benchmarks.md`,
+    /// "Streaming a whole novel").
+    public static let streamKNNCapacity = 16_384
+
     /// The plan `strategy` reads a document with when `SummaryOptions.memoryPlan` is nil.
     /// - `retrieval`: Unlimiformer's own reading (`overlappingChunks`): the document is encoded in
     ///   independent chunks of half the context (at most 512 tokens), each re-encoding the previous
@@ -35,11 +40,6 @@ extension Summarizer {
     ///   softmax, the training-free fusion, since generic checkpoints have no trained gate).
     /// Window plus segment stay within the trained context.
     /// - Returns: nil for `hierarchical`.
-    /// Entries per KV head the default `stream` plan keeps (oldest first out, 16 rotating shards), so
-    /// reading costs the same per segment at the end of a novel as at its start (`Docs/Benchmarks.md`,
-    /// "Streaming a whole novel").
-    public static let streamKNNCapacity = 16_384
-
     public static func defaultMemoryPlan(for strategy: SummaryStrategy, config: ModelConfig) -> MemoryPlan? {
         let segment = max(16, min(512, config.contextLength / 4))
         let window = max(0, min(config.contextLength / 2, config.contextLength - segment))
@@ -65,7 +65,7 @@ extension Summarizer {
     /// recent window plus what it retrieves of the rest of the book.
     func summarizeWithMemory(_ document: Document, progress: ((SummaryProgress) -> Void)?) async throws -> SummaryResult {
         let start = ContinuousClock.now
-        guard let language = (model as? LanguageModel) ?? (model as? MemoryModel)?.model else {
+        guard let language = languageModel else {
             throw SummaryError.strategyUnavailable(strategy: options.strategy.rawValue,
                                                    reason: "it needs a transformer model loaded with LanguageModel.load, got \(type(of: model))")
         }

@@ -40,17 +40,9 @@ extension Summarizer {
     ///   other text; `MemorySnapshotError` for another model or plan and for corrupt files.
     func loadMemory(from directory: URL, reader: MemoryModel, checksum: String) throws -> MemoryState? {
         let resolved = MemorySnapshot.resolve(directory)
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: resolved.path, isDirectory: &isDirectory) else { return nil }
-        guard isDirectory.boolValue else {
-            throw SummaryError.memoryMismatch(directory: directory.path, detail: "is a file, expected a memory snapshot directory (or a new path)")
+        guard let entries = try memoryDirectoryEntries(resolved, reportedAs: directory, expected: "a memory snapshot directory") else {
+            return nil
         }
-        let entries: [String]
-        do { entries = try fm.contentsOfDirectory(atPath: resolved.path) } catch {
-            throw MemorySnapshotError.io(file: resolved.path, detail: "cannot list the directory: \(error.localizedDescription)")
-        }
-        if entries.isEmpty { return nil }
         guard entries.contains(SnapshotLayout.manifest) else {
             throw SummaryError.memoryMismatch(directory: directory.path, detail: "is not a memory snapshot (no \(SnapshotLayout.manifest)); give an empty or new directory")
         }
@@ -62,6 +54,24 @@ extension Summarizer {
                     + "use another --memory directory or delete it")
         }
         return try reader.loadState(from: resolved)
+    }
+
+    /// The names in a `--memory` directory, or nil when it does not exist or is empty (nothing saved
+    /// yet: the caller makes the memory and saves it there).
+    /// - Throws: `SummaryError.memoryMismatch` (naming `reported`) when it is a file,
+    ///   `MemorySnapshotError.io` when it cannot be listed.
+    func memoryDirectoryEntries(_ directory: URL, reportedAs reported: URL, expected: String) throws -> [String]? {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory) else { return nil }
+        guard isDirectory.boolValue else {
+            throw SummaryError.memoryMismatch(directory: reported.path, detail: "is a file, expected \(expected) (or a new path)")
+        }
+        let entries: [String]
+        do { entries = try fm.contentsOfDirectory(atPath: directory.path) } catch {
+            throw MemorySnapshotError.io(file: directory.path, detail: "cannot list the directory: \(error.localizedDescription)")
+        }
+        return entries.isEmpty ? nil : entries
     }
 
     /// Reads `ids` into `state`, eight segments at a time, reporting progress and checking for cancellation.

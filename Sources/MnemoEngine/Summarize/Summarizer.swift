@@ -1,4 +1,5 @@
 import Foundation
+import MnemoModels
 import MnemoTokenizers
 
 /// Summarizes a `Document` with a language model (issue #7; `mnemo summarize`).
@@ -121,7 +122,7 @@ public final class Summarizer {
         for (i, item) in planned.enumerated().dropFirst(chunks.count) {
             chunks.append(try await run.generate(chunkRequests[i], maxTokens: options.chunkSummaryMaxTokens,
                                                  level: 0, index: i, title: item.title, sourceTokens: count(item.text), phase: .chunk))
-            // Saved every 30 s and at the end of the map step, so an interrupted run resumes where it stopped.
+            // Saved every `chunkMemorySaveInterval` and at the end of the map step, so an interrupted run resumes.
             if let memory, i + 1 == planned.count || Generator.seconds(since: lastSave) >= chunkMemorySaveInterval {
                 try saveChunkMemory(chunks, to: memory.directory, model: memory.identity, planChecksum: memory.plan, plannedCount: planned.count)
                 lastSave = .now
@@ -190,6 +191,9 @@ public final class Summarizer {
         }
         return groups
     }
+
+    /// The transformer behind `model` (itself, or the one a `MemoryModel` wraps), if any.
+    var languageModel: LanguageModel? { (model as? LanguageModel) ?? (model as? MemoryModel)?.model }
 
     func count(_ text: String) -> Int { tokenizer.encode(text, addSpecialTokens: false).count }
 
