@@ -403,7 +403,15 @@ final class SummarizerTests: XCTestCase {
         for budget in 0 ... total + 1 {
             let cut = summarizer.fit(text, tokens: budget)
             XCTAssertLessThanOrEqual(summarizer.count(cut), budget, "budget \(budget)")
-            XCTAssertTrue(budget >= total ? cut == text : text.unicodeScalars.count >= cut.unicodeScalars.count - 3, "budget \(budget)")
+            if budget >= total {
+                XCTAssertEqual(cut, text, "budget \(budget)")
+            } else {
+                // The cut is the text's own beginning, and one more character would not fit.
+                XCTAssertTrue(text.hasPrefix(cut), "budget \(budget): \(cut.debugDescription)")
+                XCTAssertLessThan(cut.count, text.count, "budget \(budget)")
+                let longer = String(text.prefix(cut.count + 1))
+                XCTAssertGreaterThan(summarizer.count(longer), budget, "budget \(budget): \(cut.debugDescription)")
+            }
             if summarizer.count(session.tokenizer.decode(Array(session.tokenizer.encode(text, addSpecialTokens: false).prefix(budget)),
                                                          skipSpecialTokens: false)) > budget { shrunk += 1 }
         }

@@ -197,21 +197,21 @@ public final class Summarizer {
 
     func count(_ text: String) -> Int { tokenizer.encode(text, addSpecialTokens: false).count }
 
-    /// `text` cut so that it encodes to at most `tokens` tokens. Decoding a prefix of the ids and
-    /// encoding it again can give more ids than the prefix had (a cut inside a multi-byte character
-    /// decodes to U+FFFD, which byte-fallback vocabularies encode as three byte tokens; generated
-    /// summaries of a small model are full of such pieces), so the cut is re-measured and shortened
-    /// until it fits.
+    /// The longest beginning of `text`, in whole characters, that encodes to at most `tokens`
+    /// tokens. Decoding a prefix of the ids is not such a cut: a cut inside a multi-byte character
+    /// decodes to U+FFFD, which byte-fallback vocabularies encode as three byte tokens (generated
+    /// summaries of a small model are full of such pieces), and a sentencepiece prefix decodes with
+    /// a leading space the text did not have. So the cut is searched for on the text itself: every
+    /// candidate is measured, the result fits, and one more character would not.
     func fit(_ text: String, tokens: Int) -> String {
-        let ids = tokenizer.encode(text, addSpecialTokens: false)
-        guard ids.count > tokens else { return text }
-        var limit = max(0, tokens)
-        while limit > 0 {
-            let cut = tokenizer.decode(Array(ids.prefix(limit)), skipSpecialTokens: false)
-            let over = count(cut) - tokens
-            if over <= 0 { return cut }
-            limit -= over
+        guard count(text) > tokens else { return text }
+        guard tokens > 0 else { return "" }
+        let ends = Array(text.indices)  // ends[i] = end of the first i characters, i < count
+        var fits = 0, overflows = ends.count  // prefix(fits) fits; the first `overflows` characters do not
+        while overflows - fits > 1 {
+            let mid = (fits + overflows) / 2
+            if count(String(text[..<ends[mid]])) <= tokens { fits = mid } else { overflows = mid }
         }
-        return ""
+        return String(text[..<ends[fits]])
     }
 }
