@@ -8,6 +8,9 @@ filled with add_with_ids), and prints the same table / JSON lines: train seconds
 add_cpu_us / search_cpu_us (process CPU time per vector / query,
 all threads), search queries/s (fastest of --repeat batched searches of all queries after a 10-query warm-up), recall@k vs Flat.
 
+With --index-dir, each built index is saved with faiss.write_index (or read back if saved before), under the
+same file names `mnemo bench index --index-dir` uses, so both paths can search one identical index.
+
 Run with the system Python, which has python3-faiss 1.7.3 (the library Mnemo links):
     OMP_NUM_THREADS=2 /usr/bin/python3 Fixtures/scripts/bench_faiss_python.py --vectors-dir /tmp/mnemo-bench \
         --dim 64,128 --count 100000 --types "Flat;HNSW32;IVF1024,Flat" --queries 1000 --k 10
@@ -37,6 +40,35 @@ def make_index(d, description):
     return index
 
 
+def index_file_name(description, data, d, n, seed):
+    """The name `mnemo bench index --index-dir` uses: punctuation in the description becomes '_'."""
+    name = "".join(c if c.isascii() and c.isalnum() else "_" for c in description)
+    return f"index_{data}_{d}_{n}_s{seed}_{name}.faiss"
+
+
+def built_index(a, d, n, description, base, ids):
+    """(index, (train_s, add_s, add_cpu)) built here, or (index, None) read from --index-dir."""
+    path = os.path.join(a.index_dir, index_file_name(description, a.data, d, n, a.seed)) if a.index_dir else None
+    if path and os.path.exists(path):
+        index = faiss.read_index(path)
+        if index.d != d or index.ntotal != n:
+            raise SystemExit(f"{path}: holds {index.ntotal} vectors of dimension {index.d}, expected {n} of {d}")
+        return index, None
+    index = make_index(d, description)
+    t0 = time.perf_counter()
+    if not index.is_trained:
+        index.train(base)
+    train_s = time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), time.process_time()
+    index.add_with_ids(base, ids)
+    build = (train_s, time.perf_counter() - t0, time.process_time() - c0)
+    if path:
+        os.makedirs(a.index_dir, exist_ok=True)
+        faiss.write_index(index, path + ".tmp")
+        os.replace(path + ".tmp", path)  # atomic: an interrupted save leaves no partial index under the name
+    return index, build
+
+
 def set_param(index, name, value):
     faiss.ParameterSpace().set_index_parameter(index, name, value)
 
@@ -54,6 +86,8 @@ def main():
     ap.add_argument("--data", default="random")
     ap.add_argument("--seed", default="1")
     ap.add_argument("--repeat", type=int, default=3, help="timed repetitions of each search; fastest reported")
+    ap.add_argument("--index-dir", help="save each built index here (FAISS format), or load it if saved before "
+                    "(same file names as mnemo bench index --index-dir); a loaded index reports no train/add figures")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     k = a.k
@@ -68,15 +102,7 @@ def main():
             flat.add_with_ids(base, ids)
             _, truth = flat.search(query, k)
             for description in [t for t in a.types.split(";") if t]:
-                index = make_index(d, description)
-                t0 = time.perf_counter()
-                if not index.is_trained:
-                    index.train(base)
-                train_s = time.perf_counter() - t0
-                t0, c0 = time.perf_counter(), time.process_time()
-                index.add_with_ids(base, ids)
-                add_s = time.perf_counter() - t0
-                add_cpu = time.process_time() - c0
+                index, build = built_index(a, d, n, description, base, ids)
                 up = description.upper()
                 if "HNSW" in up:
                     sweep = [("efSearch", int(v)) for v in a.ef_search.split(",")]
@@ -94,15 +120,19 @@ def main():
                         _, got = index.search(query, k)
                         search_s = min(search_s, time.perf_counter() - t0)
                         search_cpu = min(search_cpu, time.process_time() - c0)
+                    train_s, add_s, add_cpu = build if build else (None, None, None)
                     line = dict(impl="python", dim=d, count=n, type=description, param=f"{name}={value}" if name else "-",
-                                train_s=round(train_s, 4), add_per_s=round(n / add_s, 1),
+                                train_s=round(train_s, 4) if build else None, add_per_s=round(n / add_s, 1) if build else None,
                                 search_per_s=round(a.queries / search_s, 1), recall=round(recall(got, truth), 4),
-                                add_cpu_us=round(add_cpu / n * 1e6, 3), search_cpu_us=round(search_cpu / a.queries * 1e6, 3))
+                                add_cpu_us=round(add_cpu / n * 1e6, 3) if build else None,
+                                search_cpu_us=round(search_cpu / a.queries * 1e6, 3), loaded=build is None)
                     if a.json:
                         print(json.dumps(line), flush=True)
                     else:
-                        print(f"{d:<4}{n:>9}    {description:<21}{line['param']:<13}{train_s:9.2f} {n / add_s:11.0f} "
-                              f"{a.queries / search_s:12.0f}  {line['recall']:.4f} {line['add_cpu_us']:11.2f} {line['search_cpu_us']:12.2f}", flush=True)
+                        built = f"{train_s:9.2f} {n / add_s:11.0f}" if build else "   loaded           -"
+                        add_us = f"{line['add_cpu_us']:11.2f}" if build else "          -"
+                        print(f"{d:<4}{n:>9}    {description:<21}{line['param']:<13}{built} "
+                              f"{a.queries / search_s:12.0f}  {line['recall']:.4f} {add_us} {line['search_cpu_us']:12.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -133,4 +133,43 @@ final class CLIMemoryTests: XCTestCase {
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.contains("--out"), help.stdout)
     }
+
+    /// `bench index --index-dir` saves each built index in FAISS's format and a later run searches
+    /// the saved one (same recall, no build figures, file untouched); a damaged file is a one-line
+    /// error naming it.
+    func testBenchIndexSavesAndReloadsBuiltIndexes() throws {
+        let dir = try workspace()
+        let indexes = dir.appendingPathComponent("indexes")
+        let arguments = ["bench", "index", "--dim", "8", "--count", "600", "--queries", "20", "--k", "5", "--repeat", "1",
+                         "--types", "HNSW32;Flat", "--ef-search", "16", "--threads", "1", "--json",
+                         "--vectors-dir", dir.path, "--index-dir", indexes.path]
+        func lines(_ result: CLIRunner.Result) throws -> [[String: Any]] {
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return try result.stdout.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        }
+        let built = try lines(CLIRunner.run(arguments))
+        XCTAssertEqual(built.map { $0["type"] as? String }, ["HNSW32", "Flat"])
+        for line in built {
+            XCTAssertEqual(line["loaded"] as? Bool, false)
+            XCTAssertNotNil(line["add_cpu_us"] as? Double)
+        }
+        XCTAssertEqual(built[1]["recall"] as? Double, 1)
+        let hnsw = indexes.appendingPathComponent("index_random_8_600_s1_HNSW32.faiss")
+        let saved = try Data(contentsOf: hnsw)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: indexes.appendingPathComponent("index_random_8_600_s1_Flat.faiss").path))
+
+        let loaded = try lines(CLIRunner.run(arguments))
+        XCTAssertEqual(loaded.map { $0["recall"] as? Double }, built.map { $0["recall"] as? Double })
+        for line in loaded {
+            XCTAssertEqual(line["loaded"] as? Bool, true)
+            XCTAssertTrue(line["add_cpu_us"] is NSNull && line["train_s"] is NSNull, "\(line)")
+        }
+        XCTAssertEqual(try Data(contentsOf: hnsw), saved, "a loaded index is not written again")
+
+        try saved.prefix(saved.count / 2).write(to: hnsw)
+        assertOneLineError(try CLIRunner.run(arguments), mentions: [hnsw.lastPathComponent])
+        let empty = indexes.appendingPathComponent("index_random_8_600_s1_Flat.faiss")
+        try Data().write(to: empty)
+        assertOneLineError(try CLIRunner.run(arguments.map { $0 == "HNSW32;Flat" ? "Flat" : $0 }), mentions: [empty.lastPathComponent])
+    }
 }

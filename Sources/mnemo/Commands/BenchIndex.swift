@@ -12,8 +12,11 @@ import MnemoTensor
 ///     --types "Flat,HNSW32,IVF1024,Flat" --queries 1000 --k 10 --vectors-dir /tmp/mnemo-bench
 /// ```
 /// `--vectors-dir` writes (or reuses) the exact vectors so `Fixtures/scripts/bench_faiss_python.py`
-/// measures FAISS's own Python bindings on the same data. Results go to standard output (one
-/// table, or JSON lines with `--json`); progress to standard error.
+/// measures FAISS's own Python bindings on the same data. `--index-dir` keeps each built index in
+/// FAISS's file format and loads it on later runs (the script reads and writes the same files), so
+/// both paths can search one identical HNSW graph without another hour of insertion; a loaded
+/// index reports no train or add figures. Results go to standard output (one table, or JSON lines
+/// with `--json`); progress to standard error.
 struct BenchIndex: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
@@ -47,6 +50,8 @@ struct BenchIndex: ParsableCommand {
     var threads: Int?
     @Option(name: .customLong("vectors-dir"), help: "Directory to write/reuse base_<d>_<n>.f32 and queries_<d>_<q>.f32.")
     var vectorsDir: String?
+    @Option(name: .customLong("index-dir"), help: "Directory to save each built index to (FAISS format), or load it from if saved before; a loaded index reports no train/add figures.")
+    var indexDir: String?
     @Flag(help: "Print one JSON object per result line.")
     var json = false
 
@@ -79,32 +84,22 @@ struct BenchIndex: ParsableCommand {
                 let truth = try flat.searchResults(query, k: k)
                 for description in descriptions {
                     progress("d=\(d) n=\(n): \(description)")
-                    let index = try FaissIndex(dimension: d, description: description, metric: .innerProduct)
-                    var start = Date()
-                    if !index.isTrained { try index.train(base) }
-                    let trainSeconds = Date().timeIntervalSince(start)
-                    start = Date()
-                    var cpu = Self.processCPUSeconds()
-                    try index.add(base, ids: ids)
-                    let addSeconds = Date().timeIntervalSince(start)
-                    let addCPU = Self.processCPUSeconds() - cpu
+                    let (index, build) = try builtIndex(description, dimension: d, count: n, base: base, ids: ids)
                     for (name, value) in parameterSweep(description) {
                         if let name { try index.setSearchParameter(name, value) }
                         _ = try index.searchResults(Array(query.prefix(d * min(queries, 10))), k: k)  // warm-up
                         var searchSeconds = Double.infinity, searchCPU = Double.infinity
                         var results = truth
                         for _ in 0..<`repeat` {
-                            start = Date()
-                            cpu = Self.processCPUSeconds()
+                            let start = Date(), cpu = Self.processCPUSeconds()
                             results = try index.searchResults(query, k: k)
                             searchSeconds = min(searchSeconds, Date().timeIntervalSince(start))
                             searchCPU = min(searchCPU, Self.processCPUSeconds() - cpu)
                         }
                         let line = ResultLine(
                             dim: d, count: n, type: description, param: name.map { "\($0.rawValue)=\(value)" } ?? "-",
-                            trainSeconds: trainSeconds, addPerSecond: Double(n) / addSeconds,
-                            searchPerSecond: Double(queries) / searchSeconds, recall: Self.recall(results, truth),
-                            addCPUMicros: addCPU / Double(n) * 1e6, searchCPUMicros: searchCPU / Double(queries) * 1e6)
+                            build: build, searchPerSecond: Double(queries) / searchSeconds, recall: Self.recall(results, truth),
+                            searchCPUMicros: searchCPU / Double(queries) * 1e6)
                         print(json ? line.json : line.row)
                     }
                 }
@@ -112,21 +107,77 @@ struct BenchIndex: ParsableCommand {
         }
     }
 
+    /// How an index came to be: built here (timed) or loaded from `--index-dir` (not timed).
+    struct Build {
+        let trainSeconds: Double, addPerSecond: Double
+        /// Process CPU time (all threads) per added vector, in microseconds.
+        let addCPUMicros: Double
+    }
+
     struct ResultLine {
         let dim: Int, count: Int, type: String, param: String
-        let trainSeconds: Double, addPerSecond: Double, searchPerSecond: Double, recall: Double
-        /// Process CPU time (all threads) per added vector / per query, in microseconds.
-        let addCPUMicros: Double, searchCPUMicros: Double
+        /// `nil` when the index was loaded from `--index-dir`.
+        let build: Build?
+        let searchPerSecond: Double, recall: Double
+        /// Process CPU time (all threads) per query, in microseconds.
+        let searchCPUMicros: Double
         var row: String {
             func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
-            return pad("\(dim)", 4) + pad(String(format: "%9d", count), 11) + "  " + pad(type, 21) + pad(param, 13)
-                + String(format: "%9.2f %11.0f %12.0f  %.4f %11.2f %12.2f", trainSeconds, addPerSecond, searchPerSecond, recall,
-                         addCPUMicros, searchCPUMicros)
+            let built = build.map { String(format: "%9.2f %11.0f", $0.trainSeconds, $0.addPerSecond) } ?? "   loaded           -"
+            return pad("\(dim)", 4) + pad(String(format: "%9d", count), 11) + "  " + pad(type, 21) + pad(param, 13) + built
+                + String(format: " %12.0f  %.4f ", searchPerSecond, recall)
+                + (build.map { String(format: "%11.2f", $0.addCPUMicros) } ?? "          -")
+                + String(format: " %12.2f", searchCPUMicros)
         }
         var json: String {
-            String(format: "{\"impl\":\"swift\",\"dim\":%d,\"count\":%d,\"type\":\"%@\",\"param\":\"%@\",\"train_s\":%.4f,\"add_per_s\":%.1f,\"search_per_s\":%.1f,\"recall\":%.4f,\"add_cpu_us\":%.3f,\"search_cpu_us\":%.3f}",
-                   dim, count, type, param, trainSeconds, addPerSecond, searchPerSecond, recall, addCPUMicros, searchCPUMicros)
+            func number(_ format: String, _ value: Double?) -> String { value.map { String(format: format, $0) } ?? "null" }
+            return String(format: "{\"impl\":\"swift\",\"dim\":%d,\"count\":%d,\"type\":\"%@\",\"param\":\"%@\",", dim, count, type, param)
+                + "\"train_s\":\(number("%.4f", build?.trainSeconds)),\"add_per_s\":\(number("%.1f", build?.addPerSecond)),"
+                + String(format: "\"search_per_s\":%.1f,\"recall\":%.4f,", searchPerSecond, recall)
+                + "\"add_cpu_us\":\(number("%.3f", build?.addCPUMicros)),\"search_cpu_us\":\(String(format: "%.3f", searchCPUMicros)),"
+                + "\"loaded\":\(build == nil)}"
         }
+    }
+
+    /// The index for `description` holding `base`: loaded from `--index-dir` when an earlier run
+    /// saved it there (`nil` build figures), else trained, filled and timed here, and saved there
+    /// (atomically: a temporary file renamed into place).
+    private func builtIndex(_ description: String, dimension d: Int, count n: Int, base: [Float], ids: [Int64]) throws
+        -> (FaissIndex, Build?) {
+        let file = indexDir.map {
+            URL(fileURLWithPath: $0).appendingPathComponent(Self.indexFileName(description, data: data.rawValue, dimension: d, count: n, seed: seed))
+        }
+        if let file, FileManager.default.fileExists(atPath: file.path) {
+            progress("loading \(file.path)")
+            let bytes = try [UInt8](Data(contentsOf: file))
+            let index = try FaissIndex.deserialize(bytes, description: description, metric: .innerProduct, dimension: d, file: file.path)
+            guard index.count == n else {
+                throw VectorIndexError.corruptSnapshot(file: file.path, detail: "holds \(index.count) vectors, expected \(n)")
+            }
+            return (index, nil)
+        }
+        let index = try FaissIndex(dimension: d, description: description, metric: .innerProduct)
+        var start = Date()
+        if !index.isTrained { try index.train(base) }
+        let trainSeconds = Date().timeIntervalSince(start)
+        start = Date()
+        let cpu = Self.processCPUSeconds()
+        try index.add(base, ids: ids)
+        let build = Build(trainSeconds: trainSeconds, addPerSecond: Double(n) / Date().timeIntervalSince(start),
+                          addCPUMicros: (Self.processCPUSeconds() - cpu) / Double(n) * 1e6)
+        if let file {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(index.serialized()).write(to: file, options: .atomic)
+            progress("saved \(file.path)")
+        }
+        return (index, build)
+    }
+
+    /// `index_<data>_<d>_<n>_s<seed>_<description>.faiss`, the description's punctuation as `_`
+    /// (`IVF1024,PQ16` -> `IVF1024_PQ16`); `bench_faiss_python.py` uses the same name.
+    static func indexFileName(_ description: String, data: String, dimension d: Int, count n: Int, seed: UInt64) -> String {
+        let name = String(description.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "_" })
+        return "index_\(data)_\(d)_\(n)_s\(seed)_\(name).faiss"
     }
 
     /// (parameter, value) pairs to sweep for `description`; one `nil` entry for exact types.
