@@ -103,6 +103,9 @@ def main():
             _, truth = flat.search(query, k)
             for description in [t for t in a.types.split(";") if t]:
                 index, build = built_index(a, d, n, description, base, ids)
+                train_s, add_s, add_cpu = build or (None, None, None)
+                built_fields = dict(train_s=round(train_s, 4), add_per_s=round(n / add_s, 1), add_cpu_us=round(add_cpu / n * 1e6, 3)) \
+                    if build else dict(train_s=None, add_per_s=None, add_cpu_us=None)
                 up = description.upper()
                 if "HNSW" in up:
                     sweep = [("efSearch", int(v)) for v in a.ef_search.split(",")]
@@ -120,16 +123,13 @@ def main():
                         _, got = index.search(query, k)
                         search_s = min(search_s, time.perf_counter() - t0)
                         search_cpu = min(search_cpu, time.process_time() - c0)
-                    train_s, add_s, add_cpu = build if build else (None, None, None)
                     line = dict(impl="python", dim=d, count=n, type=description, param=f"{name}={value}" if name else "-",
-                                train_s=round(train_s, 4) if build else None, add_per_s=round(n / add_s, 1) if build else None,
-                                search_per_s=round(a.queries / search_s, 1), recall=round(recall(got, truth), 4),
-                                add_cpu_us=round(add_cpu / n * 1e6, 3) if build else None,
+                                **built_fields, search_per_s=round(a.queries / search_s, 1), recall=round(recall(got, truth), 4),
                                 search_cpu_us=round(search_cpu / a.queries * 1e6, 3), loaded=build is None)
                     if a.json:
                         print(json.dumps(line), flush=True)
                     else:
-                        built = f"{train_s:9.2f} {n / add_s:11.0f}" if build else "   loaded           -"
+                        built = f"{build[0]:9.2f} {n / build[1]:11.0f}" if build else "   loaded           -"
                         add_us = f"{line['add_cpu_us']:11.2f}" if build else "          -"
                         print(f"{d:<4}{n:>9}    {description:<21}{line['param']:<13}{built} "
                               f"{a.queries / search_s:12.0f}  {line['recall']:.4f} {add_us} {line['search_cpu_us']:12.2f}", flush=True)
