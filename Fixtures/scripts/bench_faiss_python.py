@@ -6,7 +6,8 @@ queries_<data>_<d>_<q>_s<seed>.f32: row-major float32 unit vectors), builds each
 Mnemo's shim does (index_factory with inner product; non-IVF indexes wrapped in IndexIDMap2 and
 filled with add_with_ids), and prints the same table / JSON lines: train seconds, add vectors/s,
 add_cpu_us / search_cpu_us (process CPU time per vector / query,
-all threads), search queries/s (fastest of --repeat batched searches of all queries after a 10-query warm-up), recall@k vs Flat.
+all threads), search queries/s (fastest of --repeat batched searches of all queries after a 10-query warm-up), recall@k vs Flat
+(unless --no-recall).
 
 With --index-dir, each built index is saved with faiss.write_index (or read back if saved before), under the
 same file names `mnemo bench index --index-dir` uses, so both paths can search one identical index.
@@ -88,6 +89,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="timed repetitions of each search; fastest reported")
     ap.add_argument("--index-dir", help="save each built index here (FAISS format), or load it if saved before "
                     "(same file names as mnemo bench index --index-dir); a loaded index reports no train/add figures")
+    ap.add_argument("--no-recall", action="store_true", help="skip the Flat ground truth (recall reported as '-' / null)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     k = a.k
@@ -98,9 +100,11 @@ def main():
             base = np.fromfile(os.path.join(a.vectors_dir, f"base_{a.data}_{d}_{n}_s{a.seed}.f32"), dtype="<f4").reshape(n, d)
             query = np.fromfile(os.path.join(a.vectors_dir, f"queries_{a.data}_{d}_{a.queries}_s{a.seed}.f32"), dtype="<f4").reshape(a.queries, d)
             ids = np.arange(n, dtype=np.int64)
-            flat = make_index(d, "Flat")
-            flat.add_with_ids(base, ids)
-            _, truth = flat.search(query, k)
+            truth = None
+            if not a.no_recall:
+                flat = make_index(d, "Flat")
+                flat.add_with_ids(base, ids)
+                _, truth = flat.search(query, k)
             for description in [t for t in a.types.split(";") if t]:
                 index, build = built_index(a, d, n, description, base, ids)
                 train_s, add_s, add_cpu = build or (None, None, None)
@@ -124,15 +128,17 @@ def main():
                         search_s = min(search_s, time.perf_counter() - t0)
                         search_cpu = min(search_cpu, time.process_time() - c0)
                     line = dict(impl="python", dim=d, count=n, type=description, param=f"{name}={value}" if name else "-",
-                                **built_fields, search_per_s=round(a.queries / search_s, 1), recall=round(recall(got, truth), 4),
+                                **built_fields, search_per_s=round(a.queries / search_s, 1),
+                                recall=None if truth is None else round(recall(got, truth), 4),
                                 search_cpu_us=round(search_cpu / a.queries * 1e6, 3), loaded=build is None)
                     if a.json:
                         print(json.dumps(line), flush=True)
                     else:
                         built = f"{build[0]:9.2f} {n / build[1]:11.0f}" if build else "   loaded           -"
                         add_us = f"{line['add_cpu_us']:11.2f}" if build else "          -"
+                        found = "     -" if truth is None else f"{line['recall']:.4f}"
                         print(f"{d:<4}{n:>9}    {description:<21}{line['param']:<13}{built} "
-                              f"{a.queries / search_s:12.0f}  {line['recall']:.4f} {add_us} {line['search_cpu_us']:12.2f}", flush=True)
+                              f"{a.queries / search_s:12.0f}  {found} {add_us} {line['search_cpu_us']:12.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,20 @@ final class CLIMemoryTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: hnsw.path)[.modificationDate] as? Date, savedDate,
                        "a loaded index is not written again")
 
+        // --no-recall skips the exact search: recall is null, the search is still timed.
+        let unchecked = try lines(CLIRunner.run(arguments + ["--no-recall"]))
+        XCTAssertEqual(unchecked.map { $0["type"] as? String }, ["HNSW32", "Flat"])
+        for line in unchecked {
+            XCTAssertTrue(line["recall"] is NSNull, "\(line)")
+            XCTAssertEqual(line["loaded"] as? Bool, true)
+            XCTAssertGreaterThan(try XCTUnwrap(line["search_per_s"] as? Double), 0)
+        }
+        let table = try CLIRunner.run(arguments.filter { $0 != "--json" } + ["--no-recall"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        let rows = table.stdout.split(separator: "\n").filter { $0.hasPrefix("8 ") }
+        XCTAssertEqual(rows.count, 2, table.stdout)
+        for row in rows { XCTAssertTrue(row.contains("loaded") && row.contains("     - "), String(row)) }
+
         try saved.prefix(saved.count / 2).write(to: hnsw)
         assertOneLineError(try CLIRunner.run(arguments), mentions: [hnsw.lastPathComponent])
         let empty = indexes.appendingPathComponent("index_random_8_600_s1_Flat.faiss")

@@ -52,6 +52,8 @@ struct BenchIndex: ParsableCommand {
     var vectorsDir: String?
     @Option(name: .customLong("index-dir"), help: "Directory to save each built index to (FAISS format), or load it from if saved before; a loaded index reports no train/add figures.")
     var indexDir: String?
+    @Flag(inversion: .prefixedNo, help: "Measure recall@k against a Flat index (--no-recall skips that exact search, e.g. to count a search's instructions under Valgrind, where it would dominate).")
+    var recall = true
     @Flag(help: "Print one JSON object per result line.")
     var json = false
 
@@ -78,10 +80,13 @@ struct BenchIndex: ParsableCommand {
             for n in try Self.integers(count, option: "--count") {
                 let (base, query) = try vectors(dimension: d, count: n)
                 let ids = (0..<Int64(n)).map { $0 }
-                progress("d=\(d) n=\(n): ground truth (Flat)")
-                let flat = try FaissIndex(dimension: d, description: "Flat", metric: .innerProduct)
-                try flat.add(base, ids: ids)
-                let truth = try flat.searchResults(query, k: k)
+                var truth: SearchResults?
+                if recall {
+                    progress("d=\(d) n=\(n): ground truth (Flat)")
+                    let flat = try FaissIndex(dimension: d, description: "Flat", metric: .innerProduct)
+                    try flat.add(base, ids: ids)
+                    truth = try flat.searchResults(query, k: k)
+                }
                 for description in descriptions {
                     progress("d=\(d) n=\(n): \(description)")
                     let (index, build) = try builtIndex(description, dimension: d, count: n, base: base, ids: ids)
@@ -89,7 +94,7 @@ struct BenchIndex: ParsableCommand {
                         if let name { try index.setSearchParameter(name, value) }
                         _ = try index.searchResults(Array(query.prefix(d * min(queries, 10))), k: k)  // warm-up
                         var searchSeconds = Double.infinity, searchCPU = Double.infinity
-                        var results = truth
+                        var results: SearchResults?
                         for _ in 0..<`repeat` {
                             let start = Date(), cpu = Self.processCPUSeconds()
                             results = try index.searchResults(query, k: k)
@@ -98,7 +103,8 @@ struct BenchIndex: ParsableCommand {
                         }
                         let line = ResultLine(
                             dim: d, count: n, type: description, param: name.map { "\($0.rawValue)=\(value)" } ?? "-",
-                            build: build, searchPerSecond: Double(queries) / searchSeconds, recall: Self.recall(results, truth),
+                            build: build, searchPerSecond: Double(queries) / searchSeconds,
+                            recall: truth.flatMap { truth in results.map { Self.recall($0, truth) } },
                             searchCPUMicros: searchCPU / Double(queries) * 1e6)
                         print(json ? line.json : line.row)
                     }
@@ -118,14 +124,16 @@ struct BenchIndex: ParsableCommand {
         let dim: Int, count: Int, type: String, param: String
         /// `nil` when the index was loaded from `--index-dir`.
         let build: Build?
-        let searchPerSecond: Double, recall: Double
+        let searchPerSecond: Double
+        /// `nil` with `--no-recall`.
+        let recall: Double?
         /// Process CPU time (all threads) per query, in microseconds.
         let searchCPUMicros: Double
         var row: String {
             func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
             let built = build.map { String(format: "%9.2f %11.0f", $0.trainSeconds, $0.addPerSecond) } ?? "   loaded           -"
             return pad("\(dim)", 4) + pad(String(format: "%9d", count), 11) + "  " + pad(type, 21) + pad(param, 13) + built
-                + String(format: " %12.0f  %.4f ", searchPerSecond, recall)
+                + String(format: " %12.0f  ", searchPerSecond) + (recall.map { String(format: "%.4f ", $0) } ?? "     - ")
                 + (build.map { String(format: "%11.2f", $0.addCPUMicros) } ?? "          -")
                 + String(format: " %12.2f", searchCPUMicros)
         }
@@ -133,7 +141,7 @@ struct BenchIndex: ParsableCommand {
             func number(_ format: String, _ value: Double?) -> String { value.map { String(format: format, $0) } ?? "null" }
             return String(format: "{\"impl\":\"swift\",\"dim\":%d,\"count\":%d,\"type\":\"%@\",\"param\":\"%@\",", dim, count, type, param)
                 + "\"train_s\":\(number("%.4f", build?.trainSeconds)),\"add_per_s\":\(number("%.1f", build?.addPerSecond)),"
-                + String(format: "\"search_per_s\":%.1f,\"recall\":%.4f,", searchPerSecond, recall)
+                + String(format: "\"search_per_s\":%.1f,", searchPerSecond) + "\"recall\":\(number("%.4f", recall)),"
                 + "\"add_cpu_us\":\(number("%.3f", build?.addCPUMicros)),\"search_cpu_us\":\(String(format: "%.3f", searchCPUMicros)),"
                 + "\"loaded\":\(build == nil)}"
         }
@@ -292,9 +300,9 @@ struct BenchIndex: ParsableCommand {
     static func readFloats(_ url: URL) throws -> [Float] {
         let data = try Data(contentsOf: url)
         guard data.count % 4 == 0 else { throw ValidationError("\(url.path): \(data.count) bytes is not a whole number of floats") }
-        return data.withUnsafeBytes { raw in
-            (0..<data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        }
+        var values = [Float](repeating: 0, count: data.count / 4)
+        values.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }  // little-endian file and hosts (x86-64, arm64)
+        return values
     }
 
     static func writeFloats(_ values: [Float], to url: URL) throws {
