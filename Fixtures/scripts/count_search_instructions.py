@@ -63,6 +63,8 @@ def prepare_tools(mnemo, workdir):
     for tool in ("valgrind", "gcc", "strip"):
         if shutil.which(tool) is None:
             raise SystemExit(f"count_search_instructions: '{tool}' not found (apt-get install -y valgrind gcc binutils)")
+    if not os.path.isfile(mnemo):
+        raise SystemExit(f"count_search_instructions: {mnemo}: no such binary (swift build -c release --product mnemo)")
     binary = os.path.join(workdir, "mnemo")
     subprocess.run(["strip", "--strip-debug", "-o", binary, os.path.realpath(mnemo)], check=True)
     source = os.path.join(workdir, "sigsuspend_copy.c")
@@ -139,7 +141,14 @@ def main():
     a = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="mnemo-icount-")
-    binary, preload = prepare_tools(a.mnemo, workdir)
+    try:
+        count_rows(a, *prepare_tools(a.mnemo, workdir), workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def count_rows(a, binary, preload, workdir):
+    """Counts and prints one row per (dimension, count, description, search parameter)."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE", PYTHONHASHSEED="0")
     bench_py = os.path.join(HERE, "bench_faiss_python.py")
     python_prefix = [a.python, "-c", "import gc, runpy, sys; gc.disable(); sys.argv = sys.argv[1:]; "
@@ -201,7 +210,6 @@ def main():
                         print(f"{d:<4}{n:>9}  {description:<16}{row['param']:<13}"
                               f"{row['mnemo_ir_per_query']:>16,.0f} {row['python_ir_per_query']:>16,.0f}  {row['ratio']:.5f}"
                               f"  steps differ {row['mnemo_step_gap_per_query']:,.0f} / {row['python_step_gap_per_query']:,.0f}{misses}", flush=True)
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
