@@ -154,7 +154,7 @@ def count_rows(a, binary, preload, workdir):
     python_prefix = [a.python, "-c", "import gc, runpy, sys; gc.disable(); sys.argv = sys.argv[1:]; "
                      "runpy.run_path(sys.argv[0], run_name='__main__')", bench_py]
     swift_env = dict(env, LD_PRELOAD=preload)
-    rows = []
+    serial = 0  # numbers each row's cachegrind output files
     if not a.json:
         print(f"queries={a.queries} k={a.k} data={a.data}: instructions per query of one batched search (cachegrind)")
         print(f"{'dim':<4}{'count':>9}  {'type':<16}{'param':<13}{'Mnemo':>16} {'Python':>16}  ratio    (instructions per query;"
@@ -180,7 +180,7 @@ def count_rows(a, binary, preload, workdir):
                     for path, (command, path_env) in paths.items():
                         for repeat in (1, 2, 3):
                             label = f"{path} d={d} n={n} {description} {name or ''}={value or ''} repeat {repeat}"
-                            out = os.path.join(workdir, f"cg_{path}_{d}_{n}_{len(rows)}_r{repeat}.out")
+                            out = os.path.join(workdir, f"cg_{path}_{d}_{n}_{serial}_r{repeat}.out")
                             jobs.append((path, repeat, label, command + ["--repeat", str(repeat)], path_env, out))
                     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
                         done = {(p, t): pool.submit(counted_run, label, cmd, e, out, a.cache_sim) for p, t, label, cmd, e, out in jobs}
@@ -199,7 +199,7 @@ def count_rows(a, binary, preload, workdir):
                     row["ratio"] = round(row["mnemo_ir_per_query"] / row["python_ir_per_query"], 5)
                     if a.cache_sim:
                         row["ll_ratio"] = round(row["mnemo_ll_misses_per_query"] / max(row["python_ll_misses_per_query"], 1e-9), 4)
-                    rows.append(row)
+                    serial += 1
                     if a.json:
                         print(json.dumps(row), flush=True)
                     else:

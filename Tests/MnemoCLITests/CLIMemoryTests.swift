@@ -182,7 +182,11 @@ final class CLIMemoryTests: XCTestCase {
         XCTAssertEqual(table.status, 0, table.stderr)
         let rows = table.stdout.split(separator: "\n").filter { $0.hasPrefix("8 ") }
         XCTAssertEqual(rows.count, 2, table.stdout)
-        for row in rows { XCTAssertTrue(row.contains("loaded") && row.contains("     - "), String(row)) }
+        for row in rows {  // dim count type param "loaded" "-" search_q/s recall add_cpu_us search_cpu_us
+            let fields = row.split(separator: " ")
+            XCTAssertEqual(fields.count, 10, String(row))
+            XCTAssertEqual(fields.count == 10 ? [fields[4], fields[7]] : [], ["loaded", "-"], String(row))
+        }
 
         try saved.prefix(saved.count / 2).write(to: hnsw)
         assertOneLineError(try CLIRunner.run(arguments), mentions: [hnsw.lastPathComponent])
